@@ -1,0 +1,122 @@
+package ledger
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/sha256"
+	"fmt"
+	"io"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr/poseidon2"
+	"github.com/consensys/gnark-crypto/ecc/bn254/twistededwards/eddsa"
+	"github.com/ethereum/go-ethereum/accounts"
+	"github.com/ethereum/go-ethereum/crypto"
+)
+
+// Sizes of keys and signatures on the wire.
+const (
+	PubKeySize    = 32 // compressed twisted Edwards point
+	SignatureSize = 64 // compressed R || S
+	EthSigSize    = 65 // r || s || v (v = 27 or 28)
+)
+
+// PubKey is a compressed L2 EdDSA public key (BN254 twisted Edwards).
+type PubKey [PubKeySize]byte
+
+// Signature is a compressed L2 EdDSA signature: R (32 bytes) || S (32 bytes).
+type Signature [SignatureSize]byte
+
+// PrivateKey is an L2 signing key.
+type PrivateKey struct{ k *eddsa.PrivateKey }
+
+// GenerateKey derives a private key from 32 bytes read from r.
+func GenerateKey(r io.Reader) (*PrivateKey, error) {
+	k, err := eddsa.GenerateKey(r)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: generating key: %w", err)
+	}
+	return &PrivateKey{k: k}, nil
+}
+
+// KeyDerivationMessage is the text an Ethereum key signs (EIP-191 personal
+// message) to derive its L2 key for the given chain. Signing is
+// deterministic (RFC 6979), so the same Ethereum key always yields the same
+// L2 key; wallets must only produce this signature for Velox.
+func KeyDerivationMessage(chainID uint64) []byte {
+	return fmt.Appendf(nil, "Velox L2 key\nchain id: %d\nSign this only in a Velox wallet.", chainID)
+}
+
+// DeriveKey derives the L2 key of an Ethereum key: the seed is SHA-256 of the
+// Ethereum signature over KeyDerivationMessage.
+func DeriveKey(ethKey *ecdsa.PrivateKey, chainID uint64) (*PrivateKey, error) {
+	sig, err := crypto.Sign(accounts.TextHash(KeyDerivationMessage(chainID)), ethKey)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: signing key derivation message: %w", err)
+	}
+	return DeriveKeyFromSignature(sig)
+}
+
+// DeriveKeyFromSignature derives the L2 key from an Ethereum signature over
+// KeyDerivationMessage, for wallets whose Ethereum key lives elsewhere.
+func DeriveKeyFromSignature(ethSig []byte) (*PrivateKey, error) {
+	if len(ethSig) != EthSigSize {
+		return nil, fmt.Errorf("%w: signature is %d bytes, want %d", ErrMalformed, len(ethSig), EthSigSize)
+	}
+	seed := sha256.Sum256(ethSig)
+	return GenerateKey(bytes.NewReader(seed[:]))
+}
+
+// Public returns the compressed public key.
+func (k *PrivateKey) Public() PubKey {
+	var p PubKey
+	copy(p[:], k.k.PublicKey.Bytes())
+	return p
+}
+
+// Sign signs a message hash (see Tx.Hash).
+func (k *PrivateKey) Sign(msg fr.Element) (Signature, error) {
+	var s Signature
+	b := msg.Bytes()
+	raw, err := k.k.Sign(b[:], poseidon2.NewMerkleDamgardHasher())
+	if err != nil {
+		return s, fmt.Errorf("ledger: signing: %w", err)
+	}
+	copy(s[:], raw)
+	return s, nil
+}
+
+// Point decompresses the key into its affine coordinates. It fails for an
+// encoding that is not a point of the prime-order subgroup.
+func (p *PubKey) Point() (x, y fr.Element, err error) {
+	var pk eddsa.PublicKey
+	if _, err := pk.SetBytes(p[:]); err != nil {
+		return x, y, fmt.Errorf("%w: public key: %v", ErrNonCanonical, err)
+	}
+	return pk.A.X, pk.A.Y, nil
+}
+
+// Hash returns the pubKeyHash an account stores for this key:
+// Hash(A.X, A.Y).
+func (p *PubKey) Hash() (fr.Element, error) {
+	x, y, err := p.Point()
+	if err != nil {
+		return fr.Element{}, err
+	}
+	return Hash(x, y), nil
+}
+
+// Verify checks sig over msg under p. It returns ErrBadSignature for any
+// signature that does not verify, including malformed encodings.
+func (p *PubKey) Verify(msg fr.Element, sig *Signature) error {
+	var pk eddsa.PublicKey
+	if _, err := pk.SetBytes(p[:]); err != nil {
+		return fmt.Errorf("%w: public key: %v", ErrBadSignature, err)
+	}
+	b := msg.Bytes()
+	ok, err := pk.Verify(sig[:], b[:], poseidon2.NewMerkleDamgardHasher())
+	if err != nil || !ok {
+		return ErrBadSignature
+	}
+	return nil
+}
