@@ -253,8 +253,26 @@ func ApplyDeposit(s State, d Deposit, p Params) (Op, error) {
 	return op, nil
 }
 
-// CreditFees credits a batch's accumulated fees to the fee account.
+// CreditFees credits a batch's accumulated fees to the fee account. It
+// returns ErrAmountRange if total is not below 2^128, ErrUnknownAccount if
+// total is non-zero and the fee account does not exist (the credit would
+// land in a leaf that hashes as empty), and ErrBalanceOverflow if the
+// balance would pass 2^128-1. On error nothing is written; a zero total
+// writes nothing.
 func CreditFees(s State, total uint256.Int) error {
+	if !fitsU128(&total) {
+		return ErrAmountRange
+	}
+	if total.IsZero() {
+		return nil
+	}
+	addr, err := s.Address(FeeAccount)
+	if err != nil {
+		return err
+	}
+	if addr == (common.Address{}) {
+		return fmt.Errorf("%w: fee account %d", ErrUnknownAccount, FeeAccount)
+	}
 	bal, err := s.Balance(FeeAccount)
 	if err != nil {
 		return err

@@ -58,12 +58,24 @@ func DeriveKey(ethKey *ecdsa.PrivateKey, chainID uint64) (*PrivateKey, error) {
 }
 
 // DeriveKeyFromSignature derives the L2 key from an Ethereum signature over
-// KeyDerivationMessage, for wallets whose Ethereum key lives elsewhere.
+// KeyDerivationMessage, for wallets whose Ethereum key lives elsewhere. The
+// recovery id may be given as 0/1 (go-ethereum's crypto.Sign) or 27/28
+// (personal_sign); it is normalized to 0/1 before hashing, so both forms
+// yield the key DeriveKey returns. It returns ErrMalformed for a wrong
+// length or any other recovery id.
 func DeriveKeyFromSignature(ethSig []byte) (*PrivateKey, error) {
 	if len(ethSig) != EthSigSize {
 		return nil, fmt.Errorf("%w: signature is %d bytes, want %d", ErrMalformed, len(ethSig), EthSigSize)
 	}
-	seed := sha256.Sum256(ethSig)
+	var sig [EthSigSize]byte
+	copy(sig[:], ethSig)
+	if sig[64] >= 27 {
+		sig[64] -= 27
+	}
+	if sig[64] > 1 {
+		return nil, fmt.Errorf("%w: recovery id %d", ErrMalformed, ethSig[64])
+	}
+	seed := sha256.Sum256(sig[:])
 	return GenerateKey(bytes.NewReader(seed[:]))
 }
 
@@ -86,14 +98,30 @@ func (k *PrivateKey) Sign(msg fr.Element) (Signature, error) {
 	return s, nil
 }
 
-// Point decompresses the key into its affine coordinates. It fails for an
-// encoding that is not a point of the prime-order subgroup.
+// Point decompresses the key into its affine coordinates. It returns
+// ErrNonCanonical for an encoding that is not the canonical compression of
+// a non-identity point of the prime-order subgroup.
 func (p *PubKey) Point() (x, y fr.Element, err error) {
-	var pk eddsa.PublicKey
-	if _, err := pk.SetBytes(p[:]); err != nil {
-		return x, y, fmt.Errorf("%w: public key: %v", ErrNonCanonical, err)
+	pk, err := p.decode()
+	if err != nil {
+		return x, y, err
 	}
 	return pk.A.X, pk.A.Y, nil
+}
+
+// decode decompresses p. gnark-crypto reduces the y coordinate modulo r and
+// accepts either sign bit for x = 0, so several byte strings decode to the
+// same point; only the one that recompresses to itself is accepted, which
+// keeps transaction encodings unique.
+func (p *PubKey) decode() (*eddsa.PublicKey, error) {
+	var pk eddsa.PublicKey
+	if _, err := pk.SetBytes(p[:]); err != nil {
+		return nil, fmt.Errorf("%w: public key: %v", ErrNonCanonical, err)
+	}
+	if !bytes.Equal(pk.Bytes(), p[:]) {
+		return nil, fmt.Errorf("%w: public key is not canonically compressed", ErrNonCanonical)
+	}
+	return &pk, nil
 }
 
 // Hash returns the pubKeyHash an account stores for this key:
@@ -109,9 +137,9 @@ func (p *PubKey) Hash() (fr.Element, error) {
 // Verify checks sig over msg under p. It returns ErrBadSignature for any
 // signature that does not verify, including malformed encodings.
 func (p *PubKey) Verify(msg fr.Element, sig *Signature) error {
-	var pk eddsa.PublicKey
-	if _, err := pk.SetBytes(p[:]); err != nil {
-		return fmt.Errorf("%w: public key: %v", ErrBadSignature, err)
+	pk, err := p.decode()
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrBadSignature, err)
 	}
 	b := msg.Bytes()
 	ok, err := pk.Verify(sig[:], b[:], poseidon2.NewMerkleDamgardHasher())

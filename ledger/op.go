@@ -12,7 +12,7 @@ import (
 // OpType identifies an executed operation in pubdata.
 type OpType uint8
 
-// Operation types (docs/PROTOCOL.md §4).
+// Operation types (docs/PROTOCOL.md §8).
 const (
 	OpNoop          OpType = 0x00
 	OpDeposit       OpType = 0x01
@@ -108,6 +108,9 @@ func (op *Op) Pubdata(b []byte) ([]byte, error) {
 	switch op.Type {
 	case OpNoop:
 	case OpDeposit:
+		if !fitsU128(&op.Amount) {
+			return b[:start], ErrAmountRange
+		}
 		b = binary.BigEndian.AppendUint32(b, op.Account)
 		b = append(b, op.Address[:]...)
 		b = appendU128(b, &op.Amount)
@@ -128,6 +131,9 @@ func (op *Op) Pubdata(b []byte) ([]byte, error) {
 		b = append(b, a[:]...)
 		b = append(b, f[:]...)
 	case OpWithdraw:
+		if !fitsU128(&op.Amount) {
+			return b[:start], ErrAmountRange
+		}
 		b = binary.BigEndian.AppendUint32(b, op.Account)
 		b = append(b, op.Address[:]...)
 		b = appendU128(b, &op.Amount)
@@ -154,7 +160,10 @@ func (op *Op) Pubdata(b []byte) ([]byte, error) {
 // included). Fields that pubdata does not carry (signatures of L2
 // transactions, nonces of transfers, priority IDs) are left zero. It
 // returns an error for a truncated operation, an unknown type, non-zero
-// padding or a non-canonical field.
+// padding or a non-canonical field: a pubKeyHash not below r, or a packed
+// amount or fee that does not use the smallest exponent (PackAmount and
+// PackFee's choice), so that DecodePubdata accepts exactly the bytes
+// Pubdata produces.
 func DecodePubdata(p []byte) ([]Op, error) {
 	if len(p)%ChunkSize != 0 {
 		return nil, fmt.Errorf("%w: pubdata length %d is not a multiple of %d", ErrMalformed, len(p), ChunkSize)
@@ -205,6 +214,9 @@ func decodeOp(t OpType, r []byte) (Op, int, error) {
 		var f [PackedFeeSize]byte
 		copy(a[:], take(PackedAmountSize))
 		copy(f[:], take(PackedFeeSize))
+		if !canonicalPacking(a[:], amountMantissaLimit) || !canonicalPacking(f[:], feeMantissaLimit) {
+			return op, used, fmt.Errorf("%w: packed amount or fee does not use the smallest exponent", ErrNonCanonical)
+		}
 		var err error
 		if op.Amount, err = UnpackAmount(a); err != nil {
 			return op, used, err
@@ -216,6 +228,9 @@ func decodeOp(t OpType, r []byte) (Op, int, error) {
 		op.Amount.SetBytes(take(16))
 		var f [PackedFeeSize]byte
 		copy(f[:], take(PackedFeeSize))
+		if !canonicalPacking(f[:], feeMantissaLimit) {
+			return op, used, fmt.Errorf("%w: packed fee does not use the smallest exponent", ErrNonCanonical)
+		}
 		op.Fee = UnpackFee(f)
 	case OpChangePubKey:
 		op.Account = binary.BigEndian.Uint32(take(4))
@@ -232,6 +247,9 @@ func decodeOp(t OpType, r []byte) (Op, int, error) {
 // Pubdata encodes ops and pads with Noop chunks up to slots chunks. It fails
 // if the operations need more than slots chunks.
 func Pubdata(ops []Op, slots int) ([]byte, error) {
+	if slots < 0 {
+		return nil, fmt.Errorf("ledger: negative slot count %d", slots)
+	}
 	b := make([]byte, 0, slots*ChunkSize)
 	var err error
 	for i := range ops {

@@ -107,3 +107,16 @@ func UnpackFee(b [PackedFeeSize]byte) uint256.Int {
 	v, _ := unpack(b[:])
 	return v
 }
+
+// canonicalPacking reports whether the big-endian packed value b is the
+// encoding pack chooses: exponent 0, or a mantissa that would not fit with
+// the next smaller exponent (mantissa·10 ≥ limit). Zero is canonical only
+// as mantissa 0, exponent 0.
+func canonicalPacking(b []byte, limit uint64) bool {
+	var x uint64
+	for _, c := range b {
+		x = x<<8 | uint64(c)
+	}
+	e, m := x&maxExponent, x>>ExponentBits
+	return e == 0 || m*10 >= limit
+}

@@ -21,14 +21,22 @@ func Replay(s State, op *Op, p Params) error {
 	case OpNoop:
 		return nil
 	case OpDeposit:
-		got, err := ApplyDeposit(s, Deposit{ID: op.PriorityID, Address: op.Address, Amount: op.Amount}, p)
+		// Resolve the index first: ApplyDeposit writes on success, and a
+		// mismatch must leave s unchanged.
+		idx, exists, err := s.Lookup(op.Address)
 		if err != nil {
 			return err
 		}
-		if got.Account != op.Account {
-			return fmt.Errorf("%w: deposit credits index %d, operation says %d", ErrReplay, got.Account, op.Account)
+		if !exists {
+			if idx, err = s.NextIndex(); err != nil {
+				return err
+			}
 		}
-		return nil
+		if op.Address != (common.Address{}) && idx != op.Account {
+			return fmt.Errorf("%w: deposit credits index %d, operation says %d", ErrReplay, idx, op.Account)
+		}
+		_, err = ApplyDeposit(s, Deposit{ID: op.PriorityID, Address: op.Address, Amount: op.Amount}, p)
+		return err
 	case OpChangePubKey:
 		addr, err := s.Address(op.Account)
 		if err != nil {
@@ -60,6 +68,19 @@ func Replay(s State, op *Op, p Params) error {
 	}
 	if !fitsU128(&op.Amount) || !fitsU128(&op.Fee) {
 		return ErrAmountRange
+	}
+	// The stateless rules Check enforces that the state transition and the
+	// pubdata depend on (signatures excepted).
+	if op.Type == OpWithdraw && op.Address == (common.Address{}) {
+		return ErrZeroAddress
+	}
+	if op.Type != OpWithdraw {
+		if _, err := PackAmount(&op.Amount); err != nil {
+			return err
+		}
+	}
+	if _, err := PackFee(&op.Fee); err != nil {
+		return err
 	}
 	bal, err := s.Balance(op.Account)
 	if err != nil {

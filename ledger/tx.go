@@ -15,7 +15,7 @@ import (
 // with OpType where the meaning is the same.
 type TxType uint8
 
-// L2 transaction types (docs/PROTOCOL.md §3).
+// L2 transaction types (docs/PROTOCOL.md §5).
 const (
 	TxTransfer     TxType = 0x02
 	TxWithdraw     TxType = 0x04
@@ -144,7 +144,7 @@ func (tx *Tx) SignChangePubKey(ethKey *ecdsa.PrivateKey, chainID uint64) error {
 	return nil
 }
 
-// Encode returns the canonical wire encoding (docs/PROTOCOL.md §3).
+// Encode returns the canonical wire encoding (docs/PROTOCOL.md §5).
 func (tx *Tx) Encode() []byte {
 	var b []byte
 	switch tx.Type {
