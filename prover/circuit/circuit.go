@@ -15,8 +15,6 @@ import (
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/std/algebra/native/twistededwards"
 	p2hash "github.com/consensys/gnark/std/hash/poseidon2"
-	"github.com/consensys/gnark/std/hash/sha2"
-	"github.com/consensys/gnark/std/math/uints"
 	"github.com/consensys/gnark/std/permutation/poseidon2"
 	"github.com/consensys/gnark/std/rangecheck"
 	"github.com/consensys/gnark/std/signature/eddsa"
@@ -150,7 +148,6 @@ type gadgets struct {
 	perm  *poseidon2.Permutation
 	rc    frontend.Rangechecker
 	curve twistededwards.Curve
-	bytes *uints.Bytes
 	depth int
 	chain uint64
 }
@@ -172,11 +169,7 @@ func (b *Batch) Define(api frontend.API) error {
 	if err != nil {
 		return err
 	}
-	bapi, err := uints.NewBytes(api)
-	if err != nil {
-		return err
-	}
-	g := &gadgets{api: api, perm: perm, rc: rangecheck.New(api), curve: curve, bytes: bapi, depth: cfg.Depth, chain: cfg.ChainID}
+	g := &gadgets{api: api, perm: perm, rc: rangecheck.New(api), curve: curve, depth: cfg.Depth, chain: cfg.ChainID}
 
 	root := b.OldRoot
 	var feeTotal, priorityOps frontend.Variable = 0, 0
@@ -217,19 +210,9 @@ func (b *Batch) Define(api frontend.API) error {
 	msg = append(msg, g.toBytes(root, 32)...)
 	msg = append(msg, g.toBytes(priorityOps, 4)...)
 	msg = append(msg, pubdata...)
-	h, err := sha2.New(api)
-	if err != nil {
-		return err
-	}
-	in := make([]uints.U8, len(msg))
-	for i, v := range msg {
-		in[i] = bapi.ValueOf(v)
-	}
-	h.Write(in)
-	digest := h.Sum()
 	var pi frontend.Variable = 0
-	for _, d := range digest {
-		pi = api.Add(api.Mul(pi, 256), bapi.Value(d))
+	for _, d := range sha256Bytes(api, msg) {
+		pi = api.Add(api.Mul(pi, 256), d)
 	}
 	api.AssertIsEqual(pi, b.PublicInput)
 	return nil
@@ -268,6 +251,11 @@ func (g *gadgets) slot(s *Slot, root frontend.Variable, carry []frontend.Variabl
 	g.rc.Check(s.FeeMantissa, ledger.FeeMantissaBits)
 	packedFee := g.toBytes(api.Add(api.Mul(s.FeeMantissa, 1<<ledger.ExponentBits), s.FeeExponent), ledger.PackedFeeSize)
 	// Below 2047·10^31 < 2^128: a fee never needs a range check.
+	// Canonical packing (the smallest exponent, docs/PROTOCOL.md): a
+	// non-zero exponent needs mantissa·10 ≥ 2^bits, so that pubdata
+	// decodes to one value only.
+	g.canonical(s.AmountMantissa, s.AmountExponent, ledger.AmountMantissaBits)
+	g.canonical(s.FeeMantissa, s.FeeExponent, ledger.FeeMantissaBits)
 	feeValue := api.Mul(s.FeeMantissa, pow10(api, feeExp))
 	fee = api.Mul(isSigned, feeValue)
 
@@ -419,6 +407,15 @@ func (g *gadgets) slot(s *Slot, root frontend.Variable, carry []frontend.Variabl
 		}
 	}
 	return root, fee, chunk, nextCarry, nextRemaining, nil
+}
+
+// canonical constrains (mantissa, exponent) to the minimal-exponent
+// packing: exponent = 0, or mantissa·10 - 2^bits ∈ [0, 2^(bits+4)).
+func (g *gadgets) canonical(mantissa, exponent frontend.Variable, bits int) {
+	api := g.api
+	nonZero := api.Sub(1, api.IsZero(exponent))
+	excess := api.Sub(api.Mul(mantissa, 10), new(big.Int).Lsh(big.NewInt(1), uint(bits)))
+	g.rc.Check(api.Mul(nonZero, excess), bits+4)
 }
 
 // hash is ledger.Hash in the circuit: Merkle–Damgård over Compress.

@@ -91,7 +91,9 @@ func (m *model) update(idx uint32, after [4]fr.Element) ledger.LeafUpdate {
 	return u
 }
 
-func (m *model) noop() ledger.LeafUpdate { return m.update(ledger.FeeAccount, m.leaves[ledger.FeeAccount]) }
+func (m *model) noop() ledger.LeafUpdate {
+	return m.update(ledger.FeeAccount, m.leaves[ledger.FeeAccount])
+}
 
 func fe(v *uint256.Int) fr.Element { return ledger.AmountElement(v) }
 

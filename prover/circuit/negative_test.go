@@ -215,6 +215,18 @@ func TestCircuitRejectsBrokenRules(t *testing.T) {
 				}
 			}
 		}},
+		{"non-canonical amount packing", func(e *env, cheat bool) ([]ledger.Op, func(*ledger.BatchWitness, *model)) {
+			// 100 packed as 10·10^1 instead of the canonical 100·10^0; the
+			// published bytes are what the cheat's pubdata carries.
+			op := transfer(e, 100, 1)
+			return []ledger.Op{op}, func(w *ledger.BatchWitness, m *model) {
+				if !cheat {
+					return
+				}
+				w.Pubdata[9+3], w.Pubdata[9+4] = 0x01, 0x41 // 10<<5 | 1, big-endian
+				patch = func(a *Batch) { a.Slots[0].AmountMantissa, a.Slots[0].AmountExponent = 10, 1 }
+			}
+		}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

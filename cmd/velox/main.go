@@ -1,0 +1,44 @@
+// Command velox is the Velox node, prover worker, key tool, wallet and
+// benchmark runner.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := newApp().RunContext(ctx, os.Args); err != nil {
+		fmt.Fprintln(os.Stderr, "velox:", err)
+		os.Exit(1)
+	}
+}
+
+func newApp() *cli.App {
+	return &cli.App{
+		Name:  "velox",
+		Usage: "a prover-centric, validity-proven Ethereum L2 node",
+		Description: "Velox preconfirms L2 payments in milliseconds, executes them with a parallel\n" +
+			"(Block-STM) executor, proves every batch with Groth16 and settles it on Ethereum.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "log.level", Value: "info", Usage: "log level: debug, info, warn, error", EnvVars: []string{"VELOX_LOG_LEVEL"}},
+		},
+		Before: func(c *cli.Context) error {
+			var lvl slog.Level
+			if err := lvl.UnmarshalText([]byte(c.String("log.level"))); err != nil {
+				return fmt.Errorf("--log.level: %w", err)
+			}
+			slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})))
+			return nil
+		},
+		Commands: []*cli.Command{benchCommand()},
+	}
+}
