@@ -22,17 +22,11 @@ func runCircuit(ctx context.Context, o Options, emit func(Result)) error {
 		}
 		return ccs.GetNbConstraints(), nil
 	}
-	// Per-slot cost: the difference between two batch sizes, so the fixed
-	// per-batch part (public input, fee credit, lookup tables) is excluded.
-	one, err := count(1)
+	perSlot, _, err := circuit.Cost(32)
 	if err != nil {
 		return err
 	}
-	two, err := count(2)
-	if err != nil {
-		return err
-	}
-	emit(Result{Suite: "circuit", Case: "transfer-d32", Metric: "constraints", Value: float64(two - one), Unit: "constraints/slot"})
+	emit(Result{Suite: "circuit", Case: "transfer-d32", Metric: "constraints", Value: float64(perSlot), Unit: "constraints/slot"})
 	sizes := []int{4, 16}
 	if o.Quick {
 		sizes = []int{4}

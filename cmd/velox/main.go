@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	gnarklog "github.com/consensys/gnark/logger"
 	"github.com/urfave/cli/v2"
 )
 
@@ -37,6 +38,9 @@ func newApp() *cli.App {
 				return fmt.Errorf("--log.level: %w", err)
 			}
 			slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})))
+			if lvl > slog.LevelDebug {
+				gnarklog.Disable() // gnark logs every compile and proof to stdout
+			}
 			return nil
 		},
 		Commands: []*cli.Command{benchCommand()},
