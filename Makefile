@@ -1,0 +1,34 @@
+# Velox — a thin wrapper over the go tool. `make test` and `make run` are
+# all a fresh machine needs; they install what they use.
+
+GO          ?= go
+GOFLAGS     ?=
+TEST_FLAGS  ?= -timeout 30m
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: all build test test-race bench lint generate tools
+
+all: build
+
+build:
+	$(GO) build -o bin/velox ./cmd/velox
+
+# The whole suite, then the race detector on the concurrent packages.
+test:
+	$(GO) test $(TEST_FLAGS) ./...
+	$(MAKE) test-race
+
+test-race:
+	$(GO) test -race -timeout 15m -run 'Race|Differential|Cancel|Service' ./executor/ ./prover/
+
+# Every benchmark suite, one table. `velox bench SUITE --quick --json` runs one.
+bench:
+	$(GO) run ./cmd/velox bench all
+
+lint:
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+generate:
+	$(GO) generate ./...
