@@ -30,7 +30,7 @@ var allowed = map[string][]string{
 	"node":           {"sequencer", "executor", "state", "ledger", "settlement", "prover", "prover/circuit", "accel", "asm"},
 	"bench":          {"node", "sequencer", "executor", "state", "ledger", "settlement", "prover", "prover/circuit", "accel", "asm"},
 	"cmd":            {"bench", "node", "sequencer", "executor", "state", "ledger", "settlement", "prover", "prover/circuit", "accel", "asm"},
-	"internal":       {},
+	"internal":       {"executor", "state", "ledger"},
 }
 
 // layer returns the layer of a package path relative to the module.
