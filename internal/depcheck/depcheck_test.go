@@ -28,7 +28,7 @@ var allowed = map[string][]string{
 	"prover":         {"accel", "asm", "prover/circuit", "ledger"},
 	"settlement":     {"prover", "accel", "asm", "prover/circuit", "ledger"},
 	"node":           {"sequencer", "executor", "state", "ledger", "settlement", "prover", "prover/circuit", "accel", "asm"},
-	"bench":          {"node", "sequencer", "executor", "state", "ledger", "settlement", "prover", "prover/circuit", "accel", "asm"},
+	"bench":          {"internal", "node", "sequencer", "executor", "state", "ledger", "settlement", "prover", "prover/circuit", "accel", "asm"},
 	"cmd":            {"bench", "node", "sequencer", "executor", "state", "ledger", "settlement", "prover", "prover/circuit", "accel", "asm"},
 	"internal":       {"executor", "state", "ledger"},
 }

@@ -1,14 +1,13 @@
-// Package testchain builds real L2 histories for tests: users with
-// Ethereum and L2 keys, signed transactions executed with the ledger rules
-// on a Pebble state store, and batch witnesses from the store's tree. It is
-// imported by tests only.
+// Package testchain builds real L2 histories for tests and benchmarks:
+// users with Ethereum and L2 keys, signed transactions executed with the
+// ledger rules on a Pebble state store, and batch witnesses from the
+// store's tree. Library packages never import it.
 package testchain
 
 import (
 	"context"
 	"crypto/ecdsa"
 	"math/rand/v2"
-	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -17,6 +16,15 @@ import (
 	"github.com/veloxlabs/velox/ledger"
 	"github.com/veloxlabs/velox/state"
 )
+
+// TB is the part of testing.TB the chain uses; benchmarks outside tests
+// provide their own.
+type TB interface {
+	Helper()
+	Fatal(args ...any)
+	Cleanup(func())
+	TempDir() string
+}
 
 // User holds both keys of an account.
 type User struct {
@@ -28,7 +36,7 @@ type User struct {
 
 // Chain is a state store with funded users whose L2 keys are set.
 type Chain struct {
-	T      testing.TB
+	T      TB
 	Params ledger.Params
 	Store  *state.Store
 	Users  []*User
@@ -49,7 +57,7 @@ func (r rngReader) Read(p []byte) (int, error) {
 // New opens a store in a temporary directory and funds n users with
 // balance wei each; their deposits and key changes are applied to both the
 // flat state and the tree (as batch 1, not proven).
-func New(t testing.TB, p ledger.Params, n int, balance uint64, seed uint64) *Chain {
+func New(t TB, p ledger.Params, n int, balance uint64, seed uint64) *Chain {
 	t.Helper()
 	st, err := state.Open(t.TempDir(), state.Options{Depth: p.Depth})
 	if err != nil {
