@@ -240,7 +240,9 @@ func (g *gadgets) slot(s *Slot, root frontend.Variable, carry []frontend.Variabl
 	// Field ranges; the byte decompositions double as range checks.
 	addrBytes := g.toBytes(s.Address, 20)
 	amountBytes := g.toBytes(s.Amount, 16)
-	api.AssertIsEqual(api.Mul(api.Add(isTransfer, isW), api.IsZero(s.Address)), 0)
+	// Recipients and depositors are never the zero address (its leaf would
+	// read as empty and swallow the funds).
+	api.AssertIsEqual(api.Mul(api.Add(isTransfer, isW, isDeposit), api.IsZero(s.Address)), 0)
 
 	// Packed amount and fee (decimal floating point, 5-bit exponent).
 	amountExp := api.ToBinary(s.AmountExponent, ledger.ExponentBits)

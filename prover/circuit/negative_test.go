@@ -195,6 +195,13 @@ func TestCircuitRejectsBrokenRules(t *testing.T) {
 			tx := e.signed(ledger.TxWithdraw, a, to, 10, 0, 0)
 			return []ledger.Op{{Type: ledger.OpWithdraw, Account: a.idx, Address: to, Amount: tx.Amount, PubKey: tx.PubKey, Signature: tx.Signature}}, nil
 		}},
+		{"deposit to the zero address", func(e *env, cheat bool) ([]ledger.Op, func(*ledger.BatchWitness, *model)) {
+			op := ledger.Op{Type: ledger.OpDeposit, Account: 7, Address: common.Address{0x42}, Amount: *uint256.NewInt(50)}
+			if cheat {
+				op.Address = common.Address{}
+			}
+			return []ledger.Op{op}, nil
+		}},
 		{"transfer amount differs from its packed form", func(e *env, cheat bool) ([]ledger.Op, func(*ledger.BatchWitness, *model)) {
 			// Debits and credits 11 while pubdata (and the public input)
 			// publish the packed amount 10.
