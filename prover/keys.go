@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/consensys/gnark-crypto/ecc"
@@ -41,6 +42,18 @@ type Keys struct {
 	CircuitHash [32]byte
 	// Dev reports keys from the unsafe development setup.
 	Dev bool
+
+	// prover is our Groth16 prover for these keys, prepared once.
+	proverOnce sync.Once
+	prover     *Prover
+	proverErr  error
+}
+
+// Prover returns this package's prover for the keys, prepared on first use
+// and shared by every proof made with them.
+func (k *Keys) Prover() (*Prover, error) {
+	k.proverOnce.Do(func() { k.prover, k.proverErr = NewProver(k.CCS, k.PK, ProverConfig{}) })
+	return k.prover, k.proverErr
 }
 
 // keyMeta is stored beside the keys.
@@ -161,9 +174,6 @@ func Load(kd string, cfg circuit.Config, ccs constraint.ConstraintSystem, hash [
 	}
 	if err := readFile(filepath.Join(kd, "vk.bin"), func(r io.Reader) error { _, err := vk.ReadFrom(r); return err }); err != nil {
 		return nil, err
-	}
-	if vk.NbPublicWitness() != ccs.GetNbPublicVariables()-1 {
-		return nil, fmt.Errorf("%w: verifying key has %d public inputs, circuit %d", ErrKeyMismatch, vk.NbPublicWitness(), ccs.GetNbPublicVariables()-1)
 	}
 	return &Keys{Config: cfg, CCS: ccs, PK: pk, VK: vk, CircuitHash: hash, Dev: m.Dev}, nil
 }

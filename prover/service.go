@@ -80,7 +80,10 @@ func (k *Keys) ProveBatch(ctx context.Context, w *ledger.BatchWitness, b Backend
 	if b == Gnark {
 		proof, err = groth16.Prove(k.CCS, k.PK, full)
 	} else {
-		proof, err = Prove(k.CCS, k.PK, full)
+		var p *Prover
+		if p, err = k.Prover(); err == nil {
+			proof, err = p.Prove(full)
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("prover: batch %d (%v): %w", w.Number, b, err)

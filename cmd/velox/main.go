@@ -43,6 +43,6 @@ func newApp() *cli.App {
 			}
 			return nil
 		},
-		Commands: []*cli.Command{benchCommand()},
+		Commands: []*cli.Command{keysCommand(), benchCommand()},
 	}
 }
