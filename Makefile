@@ -6,7 +6,7 @@ GOFLAGS     ?=
 TEST_FLAGS  ?= -timeout 30m
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test test-race bench lint generate tools
+.PHONY: all build test test-race bench lint generate tools contracts
 
 all: build
 
@@ -19,7 +19,7 @@ test:
 	$(MAKE) test-race
 
 test-race:
-	$(GO) test -race -timeout 15m -run 'Race|Differential|Cancel|Service' ./executor/ ./prover/
+	$(GO) test -race -timeout 15m ./executor/ ./state/
 
 # Every benchmark suite, one table. `velox bench SUITE --quick --json` runs one.
 bench:
@@ -32,3 +32,10 @@ lint:
 
 generate:
 	$(GO) generate ./...
+
+# Compiles the L1 contracts with the solc pinned in settlement/contracts
+# (npm) and regenerates their checked-in artifacts and Go bindings (abigen v2).
+contracts:
+	npm ci --prefix settlement/contracts --no-audit --no-fund
+	node settlement/contracts/compile.js --out settlement/contracts/build settlement/contracts/Rollup.sol
+	$(GO) run ./settlement/internal/contractgen/bindgen -build settlement/contracts/build -out settlement/bindings/rollup.go

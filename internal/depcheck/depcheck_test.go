@@ -27,10 +27,13 @@ var allowed = map[string][]string{
 	"accel":          {"asm"},
 	"prover":         {"accel", "asm", "prover/circuit", "ledger"},
 	"settlement":     {"prover", "accel", "asm", "prover/circuit", "ledger"},
-	"node":           {"sequencer", "executor", "state", "ledger", "settlement", "prover", "prover/circuit", "accel", "asm"},
-	"bench":          {"internal", "node", "sequencer", "executor", "state", "ledger", "settlement", "prover", "prover/circuit", "accel", "asm"},
-	"cmd":            {"bench", "node", "sequencer", "executor", "state", "ledger", "settlement", "prover", "prover/circuit", "accel", "asm"},
+	"node":           {"client", "sequencer", "executor", "state", "ledger", "settlement", "prover", "prover/circuit", "accel", "asm"},
+	"bench":          {"internal", "client", "node", "sequencer", "executor", "state", "ledger", "settlement", "prover", "prover/circuit", "accel", "asm"},
+	"cmd":            {"internal", "client", "bench", "node", "sequencer", "executor", "state", "ledger", "settlement", "prover", "prover/circuit", "accel", "asm"},
 	"internal":       {"executor", "state", "ledger"},
+	// client is the wallets' JSON-RPC client: it speaks the protocol and
+	// nothing else.
+	"client": {"ledger"},
 }
 
 // layer returns the layer of a package path relative to the module.
