@@ -74,11 +74,6 @@ func sub(a uint256.Int, b uint64) uint256.Int {
 	return a
 }
 
-func add(a uint256.Int, b uint64) uint256.Int {
-	a.Add(&a, uint256.NewInt(b))
-	return a
-}
-
 // fixture is a small genesis: fee account 0 (sequencer), alice 1 and bob 2
 // with L2 keys, carol 3 without one.
 type fixture struct {

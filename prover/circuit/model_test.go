@@ -2,10 +2,8 @@ package circuit
 
 import (
 	"fmt"
-	"math/big"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
-	"github.com/ethereum/go-ethereum/common"
 	"github.com/holiman/uint256"
 
 	"github.com/veloxlabs/velox/ledger"
@@ -173,6 +171,3 @@ func (m *model) batch(number uint64, ops []ledger.Op, slots int) *ledger.BatchWi
 	return w
 }
 
-func bigOf(e fr.Element) *big.Int { return e.BigInt(new(big.Int)) }
-
-var _ = common.Address{}
