@@ -1,0 +1,267 @@
+package sequencer
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/veloxlabs/velox/ledger"
+)
+
+// pending is an admitted transaction waiting for its mini-block.
+type pending struct {
+	hash    common.Hash
+	raw     []byte
+	checked *ledger.Checked
+	account uint32
+	nonce   uint32
+	seq     uint64
+	arrived time.Time
+	// done receives exactly one outcome (buffered, never blocks).
+	done chan outcome
+}
+
+type outcome struct {
+	pre *Preconfirmation
+	err error
+}
+
+// accountQueue holds one account's pending transactions by nonce. base is
+// the account's next nonce in the committed state; run is the number of
+// consecutive nonces base, base+1, … present (the ready ones).
+type accountQueue struct {
+	base uint32
+	run  int
+	txs  map[uint32]*pending
+}
+
+// mempool is a set of per-account, nonce-ordered queues with global and
+// per-account limits and duplicate detection by hash. Safe for concurrent
+// use.
+type mempool struct {
+	maxTxs, maxAccount int
+	maxGap             uint32
+	ttl                time.Duration
+	// readyAt is the ready count that triggers an early mini-block.
+	readyAt int
+	// full is signalled (non-blocking) when ready reaches readyAt.
+	full chan struct{}
+
+	mu struct {
+		sync.Mutex
+		// byHash, accounts, ready, seq are guarded by mu.
+		byHash   map[common.Hash]*pending
+		accounts map[uint32]*accountQueue
+		ready    int
+		seq      uint64
+		closed   bool
+	}
+}
+
+func newMempool(cfg *Config) *mempool {
+	p := &mempool{maxTxs: cfg.MaxPoolTxs, maxAccount: cfg.MaxAccountTxs, maxGap: cfg.MaxNonceGap,
+		ttl: cfg.QueueTTL, readyAt: cfg.MaxBlockTxs, full: make(chan struct{}, 1)}
+	p.mu.byHash = map[common.Hash]*pending{}
+	p.mu.accounts = map[uint32]*accountQueue{}
+	return p
+}
+
+// has reports whether hash is queued.
+func (p *mempool) has(h common.Hash) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, ok := p.mu.byHash[h]
+	return ok
+}
+
+func (p *mempool) size() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.mu.byHash)
+}
+
+// add queues tx. committedNonce returns the account's next nonce in the
+// committed state and included whether a hash is in a committed
+// mini-block; they are called under the pool lock, so that they are
+// consistent with the queue bases that the mini-block loop updates after
+// each commit.
+func (p *mempool) add(tx *pending, committedNonce func(uint32) (uint32, error), included func(common.Hash) (bool, error)) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.mu.closed {
+		return ErrShuttingDown
+	}
+	if _, ok := p.mu.byHash[tx.hash]; ok {
+		return fmt.Errorf("%w: %v is pending", ErrDuplicate, tx.hash)
+	}
+	// Checked again under the lock: the mini-block loop removes included
+	// transactions under it, after their commit.
+	if known, err := included(tx.hash); err != nil {
+		return err
+	} else if known {
+		return fmt.Errorf("%w: %v is already included", ErrDuplicate, tx.hash)
+	}
+	q := p.mu.accounts[tx.account]
+	if q == nil {
+		base, err := committedNonce(tx.account)
+		if err != nil {
+			return err
+		}
+		q = &accountQueue{base: base, txs: map[uint32]*pending{}}
+	}
+	switch {
+	case tx.nonce < q.base:
+		return fmt.Errorf("%w: nonce %d, account %d is at %d", ErrNonceTooLow, tx.nonce, tx.account, q.base)
+	case tx.nonce-q.base > p.maxGap:
+		return fmt.Errorf("%w: nonce %d, account %d is at %d (max gap %d)", ErrNonceGap, tx.nonce, tx.account, q.base, p.maxGap)
+	case q.txs[tx.nonce] != nil:
+		return fmt.Errorf("%w: nonce %d of account %d", ErrNonceInUse, tx.nonce, tx.account)
+	case len(q.txs) >= p.maxAccount:
+		return fmt.Errorf("%w: account %d has %d pending", ErrAccountQueueFull, tx.account, len(q.txs))
+	case len(p.mu.byHash) >= p.maxTxs:
+		return fmt.Errorf("%w: %d pending", ErrMempoolFull, len(p.mu.byHash))
+	}
+	p.mu.seq++
+	tx.seq = p.mu.seq
+	p.mu.accounts[tx.account] = q
+	p.mu.byHash[tx.hash] = tx
+	q.txs[tx.nonce] = tx
+	p.extend(q)
+	if p.mu.ready >= p.readyAt {
+		select {
+		case p.full <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// extend recomputes q.run and the global ready count.
+func (p *mempool) extend(q *accountQueue) {
+	run := 0
+	for q.txs[q.base+uint32(run)] != nil {
+		run++
+	}
+	p.mu.ready += run - q.run
+	q.run = run
+}
+
+// readyTxs returns up to max ready transactions: each account's
+// consecutive nonces from its committed next nonce, accounts ordered by the
+// arrival of their first ready transaction. They stay queued until
+// included or dropped.
+func (p *mempool) readyTxs(max int) []*pending {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if max <= 0 || p.mu.ready == 0 {
+		return nil
+	}
+	var heads []*accountQueue
+	for _, q := range p.mu.accounts {
+		if q.run > 0 {
+			heads = append(heads, q)
+		}
+	}
+	slices.SortFunc(heads, func(a, b *accountQueue) int {
+		sa, sb := a.txs[a.base].seq, b.txs[b.base].seq
+		switch {
+		case sa < sb:
+			return -1
+		case sa > sb:
+			return 1
+		}
+		return 0
+	})
+	var out []*pending
+	for _, q := range heads {
+		for i := 0; i < q.run && len(out) < max; i++ {
+			out = append(out, q.txs[q.base+uint32(i)])
+		}
+		if len(out) == max {
+			break
+		}
+	}
+	return out
+}
+
+// included removes the transactions of a committed mini-block and moves
+// their accounts' bases to the committed nonces. Queued transactions whose
+// nonce fell below the base are dropped and returned, with their error.
+func (p *mempool) included(txs []*pending, committedNonce func(uint32) (uint32, error)) []dropped {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []dropped
+	touched := map[uint32]*accountQueue{}
+	for _, tx := range txs {
+		q := p.mu.accounts[tx.account]
+		if q == nil || q.txs[tx.nonce] != tx {
+			continue
+		}
+		delete(q.txs, tx.nonce)
+		delete(p.mu.byHash, tx.hash)
+		touched[tx.account] = q
+	}
+	for acc, q := range touched {
+		if base, err := committedNonce(acc); err == nil {
+			q.base = base
+		}
+		for n, tx := range q.txs {
+			if n < q.base {
+				delete(q.txs, n)
+				delete(p.mu.byHash, tx.hash)
+				out = append(out, dropped{tx, fmt.Errorf("%w: nonce %d, account %d is at %d", ErrNonceTooLow, n, acc, q.base)})
+			}
+		}
+		p.extend(q)
+		if len(q.txs) == 0 {
+			p.mu.ready -= q.run
+			delete(p.mu.accounts, acc)
+		}
+	}
+	return out
+}
+
+type dropped struct {
+	tx  *pending
+	err error
+}
+
+// expire drops transactions that waited more than the TTL for a nonce gap.
+func (p *mempool) expire(now time.Time) []dropped {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []dropped
+	for acc, q := range p.mu.accounts {
+		for n, tx := range q.txs {
+			if n >= q.base+uint32(q.run) && now.Sub(tx.arrived) > p.ttl {
+				delete(q.txs, n)
+				delete(p.mu.byHash, tx.hash)
+				out = append(out, dropped{tx, fmt.Errorf("%w: nonce %d of account %d waited %v", ErrExpired, n, acc, p.ttl)})
+			}
+		}
+		if len(q.txs) == 0 {
+			p.mu.ready -= q.run
+			delete(p.mu.accounts, acc)
+		}
+	}
+	return out
+}
+
+// close empties the pool and refuses further adds; it returns what was
+// queued.
+func (p *mempool) close() []*pending {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.mu.closed = true
+	out := make([]*pending, 0, len(p.mu.byHash))
+	for _, tx := range p.mu.byHash {
+		out = append(out, tx)
+	}
+	clear(p.mu.byHash)
+	clear(p.mu.accounts)
+	p.mu.ready = 0
+	return out
+}

@@ -1,0 +1,445 @@
+package sequencer
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/veloxlabs/velox/ledger"
+	"github.com/veloxlabs/velox/state"
+)
+
+func TestSubmitPreconfirms(t *testing.T) {
+	e := newEnv(t, nil, nil)
+	us := e.fund(2, 1_000_000, 1)
+	a, b := us[0], us[1]
+	blocks := e.seq.SubscribeBlocks(64)
+	statuses := e.seq.SubscribeStatus(64)
+
+	raw := a.next(t, b.addr, 1000, 10)
+	start := time.Now()
+	pre := e.mustSubmit(raw)
+	lat := time.Since(start)
+	// Within a block time plus a synced commit; generous for a loaded CI box.
+	if lat > e.cfg.BlockTime+time.Second {
+		t.Errorf("preconfirmation took %v", lat)
+	}
+	r := pre.Receipt
+	if r.Err != nil || r.Op.Type != ledger.OpTransfer || r.Op.Account != a.index || r.Op.To != b.index || r.TxHash != TxHash(raw) {
+		t.Fatalf("receipt %+v", r)
+	}
+	if err := VerifyHeader(&pre.Header, pre.Signature, e.seq.Address()); err != nil {
+		t.Fatal(err)
+	}
+	if pre.HeaderHash != pre.Header.Hash() || pre.Header.Number != r.Block {
+		t.Fatal("preconfirmation header does not match its receipt")
+	}
+	// A signature by another key, or over another header, fails.
+	other := pre.Header
+	other.Time++
+	if err := VerifyHeader(&other, pre.Signature, e.seq.Address()); !errors.Is(err, ErrBadHeaderSignature) {
+		t.Fatalf("altered header: %v", err)
+	}
+	mb, err := e.seq.MiniBlock(r.Block)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hashes := make([]common.Hash, len(mb.Entries))
+	for i := range mb.Entries {
+		hashes[i] = mb.Entries[i].Hash
+	}
+	if MerkleRoot(hashes) != mb.Header.TxRoot || mb.Entries[r.Position].Hash != r.TxHash {
+		t.Fatal("tx root or position wrong")
+	}
+	st, err := e.seq.Status(r.TxHash)
+	if err != nil || st.Status != StatusPreconfirmed || st.Block != r.Block {
+		t.Fatalf("status %+v, %v", st, err)
+	}
+	// Subscribers saw the block and the status change.
+	e.eventually("block event", func() bool {
+		for {
+			select {
+			case got := <-blocks.C:
+				if got.Header.Number == r.Block {
+					return true
+				}
+			default:
+				return false
+			}
+		}
+	})
+	e.eventually("status event", func() bool {
+		for {
+			select {
+			case evs := <-statuses.C:
+				for _, ev := range evs {
+					if ev.Hash == r.TxHash && ev.Status == StatusPreconfirmed {
+						return true
+					}
+				}
+			default:
+				return false
+			}
+		}
+	})
+
+	// The state is committed: reopen the store and see it.
+	wantA, _ := e.st.Account(a.index)
+	e.close()
+	st2, err := state.Open(e.dir, state.Options{Depth: testDepth})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st2.Close()
+	gotA, err := st2.Account(a.index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gotA != wantA || gotA.Nonce != 2 || gotA.Balance.Uint64() != 1_000_000-1010 {
+		t.Fatalf("reopened account %+v, want %+v", gotA, wantA)
+	}
+}
+
+func TestAdmissionRejections(t *testing.T) {
+	e := newEnv(t, nil, func(c *Config) { c.MaxAccountTxs = 3; c.MaxNonceGap = 3; c.MaxPoolTxs = 5 })
+	us := e.fund(3, 1_000_000, 2)
+	a, b, c := us[0], us[1], us[2]
+	used := a.next(t, b.addr, 10, 1)
+	e.mustSubmit(used)
+
+	badSig := a.transfer(t, b.addr, 10, 1, a.nonce)
+	badSig[len(badSig)-1] ^= 1
+	wrongChain := func() []byte {
+		tx := &ledger.Tx{Type: ledger.TxTransfer, Account: a.index, To: b.addr, Nonce: a.nonce}
+		tx.Amount.SetUint64(10)
+		if err := tx.SignL2(a.l2, testChainID+1); err != nil {
+			t.Fatal(err)
+		}
+		return tx.Encode()
+	}()
+	tooLarge := append(a.transfer(t, b.addr, 10, 1, a.nonce), 0)
+	unknownType := a.transfer(t, b.addr, 10, 1, a.nonce)
+	unknownType[0] = 0x09
+	feeNotPackable := a.transfer(t, b.addr, 10, 2048, a.nonce)
+	zeroTo := a.transfer(t, common.Address{}, 10, 1, a.nonce)
+
+	before := snapshot(t, e.st)
+	headBefore, _ := e.seq.Head()
+	cases := []struct {
+		name string
+		raw  []byte
+		want []error
+	}{
+		{"too large", tooLarge, []error{ErrTooLarge}},
+		{"empty", nil, []error{ErrMalformed, ledger.ErrMalformed}},
+		{"truncated", used[:100], []error{ErrMalformed, ledger.ErrMalformed}},
+		{"unknown type", unknownType, []error{ErrMalformed, ledger.ErrUnknownType}},
+		{"bad signature", badSig, []error{ErrBadSignature, ledger.ErrBadSignature}},
+		{"other chain", wrongChain, []error{ErrBadSignature}},
+		{"fee not packable", feeNotPackable, []error{ErrInvalid, ledger.ErrFeeNotPackable}},
+		{"zero recipient", zeroTo, []error{ErrInvalid, ledger.ErrZeroAddress}},
+		{"replay of included tx", used, []error{ErrDuplicate}},
+		{"nonce reused", a.transfer(t, c.addr, 11, 1, a.nonce-1), []error{ErrNonceTooLow}},
+		{"nonce gap", a.transfer(t, b.addr, 10, 1, a.nonce+4), []error{ErrNonceGap}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := e.submit(tc.raw)
+			for _, w := range tc.want {
+				if !errors.Is(err, w) {
+					t.Fatalf("error %v, want %v", err, w)
+				}
+			}
+		})
+	}
+
+	// Queue limits: gapped transactions wait in the queue.
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	gapped := func(u *user, nonce uint32) []byte { return u.transfer(t, feeOwner, 1, 0, nonce) }
+	errs := make(chan error, 8)
+	queueTx := func(raw []byte) {
+		wg.Go(func() {
+			_, err := e.seq.Submit(ctx, raw)
+			errs <- err
+		})
+	}
+	queueTx(gapped(a, a.nonce+1))
+	queueTx(gapped(a, a.nonce+2))
+	queueTx(gapped(a, a.nonce+3))
+	e.eventually("queued", func() bool { return e.seq.Pending() == 3 })
+	if _, err := e.submit(gapped(a, a.nonce+1)); !errors.Is(err, ErrDuplicate) {
+		t.Fatalf("duplicate pending: %v", err)
+	}
+	if _, err := e.submit(a.transfer(t, c.addr, 5, 0, a.nonce+1)); !errors.Is(err, ErrNonceInUse) {
+		t.Fatalf("same nonce: %v", err)
+	}
+	if _, err := e.submit(gapped(a, a.nonce)); !errors.Is(err, ErrAccountQueueFull) {
+		t.Fatalf("account queue: %v", err)
+	}
+	queueTx(gapped(b, b.nonce+1))
+	queueTx(gapped(b, b.nonce+2))
+	e.eventually("queued", func() bool { return e.seq.Pending() == 5 })
+	if _, err := e.submit(gapped(c, c.nonce+1)); !errors.Is(err, ErrMempoolFull) {
+		t.Fatalf("pool: %v", err)
+	}
+	st, err := e.seq.Status(TxHash(gapped(a, a.nonce+2)))
+	if err != nil || st.Status != StatusQueued {
+		t.Fatalf("queued status %+v %v", st, err)
+	}
+	cancel()
+	wg.Wait()
+	for range 5 {
+		if err := <-errs; !errors.Is(err, context.Canceled) {
+			t.Fatalf("queued submit: %v", err)
+		}
+	}
+
+	// Nothing rejected changed anything.
+	if h, _ := e.seq.Head(); h != headBefore {
+		t.Fatalf("head moved from %d to %d", headBefore, h)
+	}
+	if after := snapshot(t, e.st); !equalAccounts(before, after) {
+		t.Fatal("state changed by rejected transactions")
+	}
+
+	// Stop fails the queued ones; Submit after Stop is refused.
+	e.close()
+	e.open()
+	if e.seq.Pending() != 0 {
+		t.Fatal("mempool not empty after restart")
+	}
+}
+
+func equalAccounts(a, b map[uint32]ledger.Account) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func TestExecutionFailures(t *testing.T) {
+	e := newEnv(t, nil, nil)
+	us := e.fund(2, 1000, 3)
+	a, b := us[0], us[1]
+	over := a.transfer(t, b.addr, 2000, 0, a.nonce)
+	pre := e.mustSubmit(over)
+	if !errors.Is(pre.Receipt.Err, ledger.ErrInsufficientBalance) {
+		t.Fatalf("overdraft receipt: %v", pre.Receipt.Err)
+	}
+	st, err := e.seq.Status(TxHash(over))
+	if err != nil || st.Status != StatusFailed || !errors.Is(st.Err, ledger.ErrInsufficientBalance) {
+		t.Fatalf("status %+v %v", st, err)
+	}
+	if acc, _ := e.seq.Account(a.index); acc.Nonce != a.nonce || acc.Balance.Uint64() != 1000 {
+		t.Fatalf("failed tx changed the account: %+v", acc)
+	}
+	// The failed tx consumed no nonce; the same nonce works with another tx.
+	pre = e.mustSubmit(a.next(t, b.addr, 100, 0))
+	if pre.Receipt.Err != nil {
+		t.Fatal(pre.Receipt.Err)
+	}
+	// A signature by a key that is not the account's: wrong key, at execution.
+	mallory := newUser(t, nil2rng())
+	mallory.index = a.index
+	pre = e.mustSubmit(mallory.transfer(t, b.addr, 1, 0, a.nonce))
+	if !errors.Is(pre.Receipt.Err, ledger.ErrWrongKey) {
+		t.Fatalf("wrong key receipt: %v", pre.Receipt.Err)
+	}
+	replay(t, e.seq, e.st)
+}
+
+func TestNonceGapFills(t *testing.T) {
+	e := newEnv(t, nil, nil)
+	us := e.fund(2, 1_000_000, 4)
+	a, b := us[0], us[1]
+	first := a.next(t, b.addr, 1, 0)
+	second := a.next(t, b.addr, 2, 0)
+	var pre2 *Preconfirmation
+	var err2 error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		pre2, err2 = e.submit(second)
+	}()
+	e.eventually("gapped tx queued", func() bool { return e.seq.Pending() == 1 })
+	time.Sleep(5 * e.cfg.BlockTime)
+	if st, _ := e.seq.Status(TxHash(second)); st.Status != StatusQueued {
+		t.Fatalf("gapped tx status %v", st.Status)
+	}
+	pre1 := e.mustSubmit(first)
+	<-done
+	if err2 != nil || pre1.Receipt.Err != nil || pre2.Receipt.Err != nil {
+		t.Fatal(err2, pre1.Receipt.Err, pre2.Receipt.Err)
+	}
+	r1, r2 := pre1.Receipt, pre2.Receipt
+	if r2.Block < r1.Block || (r2.Block == r1.Block && r2.Position < r1.Position) {
+		t.Fatalf("nonce %d at %d/%d before nonce %d at %d/%d", r2.Op.Nonce, r2.Block, r2.Position, r1.Op.Nonce, r1.Block, r1.Position)
+	}
+}
+
+func TestNonceGapExpires(t *testing.T) {
+	e := newEnv(t, nil, func(c *Config) { c.QueueTTL = 20 * time.Millisecond })
+	us := e.fund(2, 1000, 5)
+	a := us[0]
+	_, err := e.submit(a.transfer(t, us[1].addr, 1, 0, a.nonce+1))
+	if !errors.Is(err, ErrExpired) {
+		t.Fatalf("gapped tx: %v", err)
+	}
+	if e.seq.Pending() != 0 {
+		t.Fatal("expired tx still queued")
+	}
+}
+
+// TestSequentialEquivalence submits many transactions concurrently
+// (transfers, to new accounts, withdrawals, some failing) and checks the
+// committed chain against a one-by-one ledger run.
+func TestSequentialEquivalence(t *testing.T) {
+	e := newEnv(t, nil, func(c *Config) { c.MaxBlockTxs = 24 })
+	us := e.fund(6, 50_000, 6)
+	rng := nil2rng()
+	var wg sync.WaitGroup
+	var deps []ledger.Deposit
+	for round := range 4 {
+		for ui, u := range us {
+			var raws [][]byte
+			for k := range 5 {
+				to := us[rng.IntN(len(us))].addr
+				amount := uint64(rng.IntN(8000))
+				switch {
+				case (round+k+ui)%7 == 0:
+					to = common.Address{0xaa, byte(round), byte(ui), byte(k)}
+				case (round+k)%5 == 0:
+					raws = append(raws, u.sign(t, ledger.TxWithdraw, to, amount/4, 3, u.nonce))
+					u.nonce++
+					continue
+				}
+				raws = append(raws, u.next(t, to, amount, uint64(rng.IntN(20))))
+			}
+			wg.Go(func() {
+				for _, raw := range raws {
+					if _, err := e.submit(raw); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			})
+		}
+		// a deposit in between
+		deps = append(deps, e.q.add(us[round].addr, 500))
+		wg.Wait()
+	}
+	for _, d := range deps {
+		e.eventually("deposit", func() bool {
+			st, err := e.seq.Status(DepositHash(&d))
+			return err == nil && (st.Status == StatusPreconfirmed || st.Status == StatusProven)
+		})
+	}
+	e.close()
+	e.open()
+	replay(t, e.seq, e.st)
+}
+
+func TestConfig(t *testing.T) {
+	st, err := state.Open(t.TempDir(), state.Options{Depth: testDepth})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	key := newUser(t, nil2rng()).eth
+	cases := map[string]func(*Config){
+		"no key":      func(c *Config) { c.Key = nil },
+		"few slots":   func(c *Config) { c.Slots = 7 },
+		"depth":       func(c *Config) { c.Params.Depth = testDepth + 1 },
+		"negative":    func(c *Config) { c.MaxPoolTxs = -1 },
+		"neg. period": func(c *Config) { c.BlockTime = -time.Millisecond },
+	}
+	for name, tweak := range cases {
+		cfg := testConfig(key)
+		tweak(&cfg)
+		if _, err := New(st, cfg); !errors.Is(err, ErrConfig) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	// Without a fee owner the store must already have a fee account.
+	cfg := testConfig(key)
+	cfg.FeeOwner = common.Address{}
+	seq, err := New(st, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := seq.Start(context.Background()); !errors.Is(err, ErrConfig) {
+		t.Fatalf("start without fee account: %v", err)
+	}
+	if _, err := seq.Submit(context.Background(), nil); !errors.Is(err, ErrShuttingDown) {
+		t.Fatalf("submit before start: %v", err)
+	}
+}
+
+func TestStopFailsQueued(t *testing.T) {
+	e := newEnv(t, nil, nil)
+	us := e.fund(2, 1000, 14)
+	a := us[0]
+	errc := make(chan error, 1)
+	go func() {
+		_, err := e.submit(a.transfer(t, us[1].addr, 1, 0, a.nonce+1))
+		errc <- err
+	}()
+	e.eventually("queued", func() bool { return e.seq.Pending() == 1 })
+	seq := e.seq
+	e.close()
+	if err := <-errc; !errors.Is(err, ErrShuttingDown) {
+		t.Fatalf("queued at stop: %v", err)
+	}
+	if _, err := seq.Submit(context.Background(), a.transfer(t, us[1].addr, 1, 0, a.nonce)); !errors.Is(err, ErrShuttingDown) {
+		t.Fatalf("after stop: %v", err)
+	}
+	if err := seq.Start(context.Background()); !errors.Is(err, ErrStarted) {
+		t.Fatalf("restart: %v", err)
+	}
+}
+
+// FuzzSubmit: any input is either rejected with an admission error and
+// changes nothing, or preconfirmed with its own hash; Submit never panics.
+func FuzzSubmit(f *testing.F) {
+	e := newEnv(f, nil, nil)
+	us := e.fund(2, 1_000_000, 15)
+	a, b := us[0], us[1]
+	valid := a.transfer(f, b.addr, 1, 1, a.nonce)
+	f.Add(valid)
+	f.Add(valid[:60])
+	f.Add(append([]byte{0x05}, make([]byte, ledger.ChangePubKeySize-1)...))
+	f.Add([]byte{0x02})
+	f.Add(append(valid, 1))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		head, _ := e.seq.Head()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		pre, err := e.seq.Submit(ctx, raw)
+		if err != nil {
+			admission := []error{ErrTooLarge, ErrMalformed, ErrBadSignature, ErrInvalid, ErrNonceTooLow, ErrNonceGap, ErrNonceInUse, ErrDuplicate, context.DeadlineExceeded, ErrExpired}
+			if !slices.ContainsFunc(admission, func(x error) bool { return errors.Is(err, x) }) {
+				t.Fatalf("unexpected error %v", err)
+			}
+			if errors.Is(err, ErrMalformed) || errors.Is(err, ErrTooLarge) {
+				if h, _ := e.seq.Head(); h != head {
+					t.Fatal("rejected input produced a block")
+				}
+			}
+			return
+		}
+		if pre.Receipt.TxHash != TxHash(raw) {
+			t.Fatal("receipt of another transaction")
+		}
+	})
+}
