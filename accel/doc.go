@@ -23,7 +23,9 @@
 // at infinity never reach a batch: they are handled when an addition is scheduled. Additions
 // to a bucket already in the batch wait in a queue; when too many wait (few distinct buckets,
 // as in the top window or with repeated scalars) they go to per-bucket Jacobian accumulators.
-// G2 uses Jacobian buckets.
+// G2 uses the same batch-affine buckets over Fp2 (eight lanes at a time on the
+// AVX512 path), and bucket sums are reduced in segments with batch-affine
+// additions. FixedBaseG1 and FixedBaseG2 serve bases that never change.
 //
 // FixedBaseG1 serves bases that never change (a proving key): it precomputes 2^(c·w)·P for
 // every window w within a memory budget, so one bucket pass covers every window.

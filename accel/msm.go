@@ -79,11 +79,11 @@ func multiExpG1(points []bn254.G1Affine, scalars []fr.Element, c int, path Path)
 
 // MultiExpG2 is MultiExpG1 over G2: it returns Σ scalars[i]·points[i] with the semantics of
 // gnark-crypto's (*G2Jac).MultiExp with a zero ecc.MultiExpConfig, or ErrLengthMismatch.
-// Its buckets are batch-affine (gnark-crypto's extension-field arithmetic) on every path.
+// Its buckets are batch-affine like those of MultiExpG1: over gnark-crypto's extension-field
+// arithmetic on the Generic and ADX paths, eight additions at a time on the AVX-512 IFMA
+// kernels of package asm on the AVX512 path.
 func MultiExpG2(points []bn254.G2Affine, scalars []fr.Element) (bn254.G2Jac, error) {
-	var inf bn254.G2Jac
-	inf.X.SetOne()
-	inf.Y.SetOne()
+	inf := g2Infinity()
 	if len(points) != len(scalars) {
 		return inf, fmt.Errorf("%w: %d points, %d scalars", ErrLengthMismatch, len(points), len(scalars))
 	}
@@ -92,64 +92,6 @@ func MultiExpG2(points []bn254.G2Affine, scalars []fr.Element) (bn254.G2Jac, err
 		return inf, nil
 	}
 	return multiExpG2(points, scalars, windowBits(n)), nil
-}
-
-// multiExpG2 is MultiExpG2 with window c (2 <= c <= 16).
-func multiExpG2(points []bn254.G2Affine, scalars []fr.Element, c int) bn254.G2Jac {
-	var inf bn254.G2Jac
-	inf.X.SetOne()
-	inf.Y.SetOne()
-	n := len(points)
-	w := windowCount(c)
-	digits := signedDigits(scalars, c)
-	defer putDigits(digits)
-	sums := make([]bn254.G2Jac, w)
-	if c >= minBatchWindow {
-		groups := windowGroups(w, 1<<(c-1), runtime.GOMAXPROCS(0))
-		parallelFor(groups, func(g int) {
-			lo, hi := g*w/groups, (g+1)*w/groups
-			ds := make([][]int32, hi-lo)
-			for j := range ds {
-				ds[j] = digits[(lo+j)*n : (lo+j+1)*n]
-			}
-			k := newBucketsG2(c, hi-lo).accumulate(ds, points)
-			for j := range ds {
-				sums[lo+j] = k.reduce(j)
-			}
-		})
-	} else {
-		parallelFor(w, func(win int) {
-			d := digits[win*n : (win+1)*n]
-			buckets := make([]bn254.G2Jac, 1<<(c-1))
-			for i := range buckets {
-				buckets[i] = inf
-			}
-			var neg bn254.G2Affine
-			for i, di := range d {
-				switch {
-				case di > 0:
-					buckets[di-1].AddMixed(&points[i])
-				case di < 0:
-					neg.Neg(&points[i])
-					buckets[-di-1].AddMixed(&neg)
-				}
-			}
-			sum, total := inf, inf
-			for b := len(buckets) - 1; b >= 0; b-- {
-				sum.AddAssign(&buckets[b])
-				total.AddAssign(&sum)
-			}
-			sums[win] = total
-		})
-	}
-	acc := sums[w-1]
-	for win := w - 2; win >= 0; win-- {
-		for range c {
-			acc.DoubleAssign()
-		}
-		acc.AddAssign(&sums[win])
-	}
-	return acc
 }
 
 func g1Infinity() bn254.G1Jac {

@@ -101,10 +101,15 @@ type pending52 struct {
 // buckets52 is bucketsG1 on the AVX512 path: buckets in radix-52 form, batches gathered into
 // asm.Fp8 vectors and added by asm.AddAffine.
 type buckets52 struct {
-	nb    int // buckets per window; b holds len(b)/nb windows back to back
-	b     []bucket52
-	gen   uint32
-	batch int
+	nb      int // buckets per window; b holds the windows back to back, then segment sums
+	windows int
+	b       []bucket52
+	gen     uint32
+	batch   int
+	// seg and segmented are those of buckets52G2: the reduction's segment size, and whether
+	// the segment sums in b are up to date.
+	seg       int
+	segmented bool
 
 	// overflow holds, per bucket, additions the batches could not take (see flush); nil
 	// until first needed.
@@ -120,23 +125,27 @@ func newBuckets52(c, windows int) *buckets52 {
 	nb := 1 << (c - 1)
 	bs := batchSize(nb * windows)
 	nv := bs / asm.Lanes
-	if k, ok := buckets52Pool.Get().(*buckets52); ok && k.nb == nb && len(k.b) == nb*windows {
+	if k, ok := buckets52Pool.Get().(*buckets52); ok && k.nb == nb && k.windows == windows {
 		clear(k.b)
 		k.gen = 1
 		k.overflow = nil
+		k.segmented = false
 		k.idx, k.queue, k.requeue = k.idx[:0], k.queue[:0], k.requeue[:0]
 		return k
 	}
+	seg := max(reduceSegment, nb/maxSegments)
 	return &buckets52{
-		nb:    nb,
-		b:     make([]bucket52, nb*windows),
-		gen:   1,
-		batch: bs,
-		idx:   make([]uint32, 0, bs),
-		x1:    make([]asm.Fp8, nv),
-		y1:    make([]asm.Fp8, nv),
-		x2:    make([]asm.Fp8, nv),
-		y2:    make([]asm.Fp8, nv),
+		nb:      nb,
+		windows: windows,
+		b:       make([]bucket52, nb*windows+2*(nb*windows/seg)),
+		gen:     1,
+		batch:   bs,
+		seg:     seg,
+		idx:     make([]uint32, 0, bs),
+		x1:      make([]asm.Fp8, nv),
+		y1:      make([]asm.Fp8, nv),
+		x2:      make([]asm.Fp8, nv),
+		y2:      make([]asm.Fp8, nv),
 	}
 }
 
@@ -186,7 +195,37 @@ func (k *buckets52) accumulate(digits [][]int32, points []point52) *buckets52 {
 	for len(k.idx) > 0 || len(k.queue) > 0 {
 		k.flush()
 	}
+	if k.overflow == nil {
+		k.segmentSums()
+	}
 	return k
+}
+
+// segmentSums is buckets52G2.segmentSums over G1.
+func (k *buckets52) segmentSums() {
+	segs := k.nb * k.windows / k.seg
+	sumBase, totBase := uint32(k.nb*k.windows), uint32(k.nb*k.windows+segs)
+	for t := k.seg - 1; t >= 0; t-- {
+		for g := range segs {
+			if src := &k.b[g*k.seg+t]; src.set {
+				k.add(sumBase+uint32(g), &src.p)
+				if len(k.idx) == k.batch {
+					k.addBatch()
+				}
+			}
+		}
+		k.addBatch()
+		for g := range segs {
+			if src := &k.b[sumBase+uint32(g)]; src.set {
+				k.add(totBase+uint32(g), &src.p)
+				if len(k.idx) == k.batch {
+					k.addBatch()
+				}
+			}
+		}
+		k.addBatch()
+	}
+	k.segmented = true
 }
 
 func (k *buckets52) add(b uint32, p *point52) {
@@ -304,6 +343,31 @@ func (k *buckets52) addSlow() {
 
 // reduce returns Σ (i+1)·bucket[i] over the buckets of window w.
 func (k *buckets52) reduce(w int) bn254.G1Jac {
+	if k.segmented {
+		// As in buckets52G2.reduce: Σ T_s + seg·Σ s·S_s.
+		segs := k.nb / k.seg
+		sumBase, totBase := k.nb*k.windows+w*segs, k.nb*k.windows+k.nb*k.windows/k.seg+w*segs
+		res, run, weighted := g1Infinity(), g1Infinity(), g1Infinity()
+		for s := segs - 1; s >= 0; s-- {
+			if t := &k.b[totBase+s]; t.set {
+				a := t.p.affine()
+				res.AddMixed(&a)
+			}
+			if s == 0 {
+				break
+			}
+			if sum := &k.b[sumBase+s]; sum.set {
+				a := sum.p.affine()
+				run.AddMixed(&a)
+			}
+			weighted.AddAssign(&run)
+		}
+		for m := k.seg; m > 1; m >>= 1 {
+			weighted.DoubleAssign()
+		}
+		res.AddAssign(&weighted)
+		return res
+	}
 	sum, total := g1Infinity(), g1Infinity()
 	for b := (w+1)*k.nb - 1; b >= w*k.nb; b-- {
 		if k.b[b].set {

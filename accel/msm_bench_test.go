@@ -47,6 +47,7 @@ func BenchmarkMultiExpG1(b *testing.B) {
 		points, scalars := benchG1(n)
 		b.Run(fmt.Sprintf("velox-%s/2^%d", Selected(), log2(n)), func(b *testing.B) {
 			b.ReportAllocs()
+			defer reportCPU(b, processCPUTime())
 			for b.Loop() {
 				if _, err := MultiExpG1(points, scalars); err != nil {
 					b.Fatal(err)
@@ -122,9 +123,8 @@ func BenchmarkMultiExpG1Paired(b *testing.B) {
 	}
 }
 
-// BenchmarkMultiExpG2 measures MultiExpG2 against gnark-crypto's G2 MultiExp at 2^14.
-func BenchmarkMultiExpG2(b *testing.B) {
-	const n = 1 << 14
+// benchG2 returns n points (consecutive multiples of a random point) and n random scalars.
+func benchG2(n int) ([]bn254.G2Affine, []fr.Element) {
 	rng := rand.New(rand.NewPCG(43, 43))
 	base := randG2(rng, 1)[0]
 	jac := make([]bn254.G2Jac, n)
@@ -134,12 +134,17 @@ func BenchmarkMultiExpG2(b *testing.B) {
 		jac[i].AddMixed(&base)
 	}
 	points := make([]bn254.G2Affine, n)
-	for i := range points {
-		points[i].FromJacobian(&jac[i])
-	}
-	scalars := randScalars(rng, n)
+	batchJacobianToAffineG2(points, jac)
+	return points, randScalars(rng, n)
+}
+
+// BenchmarkMultiExpG2 measures MultiExpG2 against gnark-crypto's G2 MultiExp at 2^14.
+func BenchmarkMultiExpG2(b *testing.B) {
+	const n = 1 << 14
+	points, scalars := benchG2(n)
 	b.Run(fmt.Sprintf("velox/2^%d", log2(n)), func(b *testing.B) {
 		b.ReportAllocs()
+		defer reportCPU(b, processCPUTime())
 		for b.Loop() {
 			if _, err := MultiExpG2(points, scalars); err != nil {
 				b.Fatal(err)
@@ -148,11 +153,33 @@ func BenchmarkMultiExpG2(b *testing.B) {
 	})
 	b.Run(fmt.Sprintf("gnark/2^%d", log2(n)), func(b *testing.B) {
 		b.ReportAllocs()
+		defer reportCPU(b, processCPUTime())
 		var r bn254.G2Jac
 		for b.Loop() {
 			if _, err := r.MultiExp(points, scalars, ecc.MultiExpConfig{}); err != nil {
 				b.Fatal(err)
 			}
 		}
+	})
+}
+
+// BenchmarkFixedBaseG2 measures FixedBaseG2.MultiExp (table built outside the timing, budget
+// 1 GiB) on the input of BenchmarkMultiExpG2.
+func BenchmarkFixedBaseG2(b *testing.B) {
+	const n = 1 << 14
+	points, scalars := benchG2(n)
+	f, err := NewFixedBaseG2(points, 1<<30)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run(fmt.Sprintf("velox-%s/2^%d", Selected(), log2(n)), func(b *testing.B) {
+		b.ReportAllocs()
+		defer reportCPU(b, processCPUTime())
+		for b.Loop() {
+			if _, err := f.MultiExp(scalars); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(f.MemoryBytes())/(1<<20), "table-MiB")
 	})
 }

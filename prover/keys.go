@@ -43,6 +43,10 @@ type Keys struct {
 	// Dev reports keys from the unsafe development setup.
 	Dev bool
 
+	// ProverConfig configures the Prover made on first use (e.g. fixed-base
+	// tables for the key's points); set it before the first proof.
+	ProverConfig ProverConfig
+
 	// prover is our Groth16 prover for these keys, prepared once.
 	proverOnce sync.Once
 	prover     *Prover
@@ -52,7 +56,7 @@ type Keys struct {
 // Prover returns this package's prover for the keys, prepared on first use
 // and shared by every proof made with them.
 func (k *Keys) Prover() (*Prover, error) {
-	k.proverOnce.Do(func() { k.prover, k.proverErr = NewProver(k.CCS, k.PK, ProverConfig{}) })
+	k.proverOnce.Do(func() { k.prover, k.proverErr = NewProver(k.CCS, k.PK, k.ProverConfig) })
 	return k.prover, k.proverErr
 }
 

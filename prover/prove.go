@@ -59,8 +59,9 @@ func Prove(ccs constraint.ConstraintSystem, pk groth16.ProvingKey, fullWitness w
 
 // Prover proves statements of one constraint system with one proving key. It holds what a
 // proof needs beyond the key and can compute once: the NTT domain, the concatenated bases of
-// the Krs multi-exponentiation and, if configured, precomputed multiples of the G1 bases. A Prover is safe for concurrent use; it keeps references to ccs and pk, which must not
-// change while it is in use.
+// the Krs multi-exponentiation and, if configured, precomputed multiples of the key's bases
+// (G1 and G2). A Prover is safe for concurrent use; it keeps references to ccs and pk, which
+// must not change while it is in use.
 type Prover struct {
 	r1cs   *cs.R1CS
 	pk     *groth16_bn254.ProvingKey
@@ -73,15 +74,18 @@ type Prover struct {
 	krsBases []bn254.G1Affine
 	// fixedA and fixedKrs are the fixed-base tables of [A] and krsBases, or nil.
 	fixedA, fixedKrs *accel.FixedBaseG1
+	// fixedB2 is the fixed-base table of [B]₂, or nil.
+	fixedB2 *accel.FixedBaseG2
 }
 
 // ProverConfig configures NewProver. The zero value is a valid configuration.
 type ProverConfig struct {
 	// FixedBaseTableBytes, when positive, makes NewProver precompute fixed-base tables
-	// (accel.FixedBaseG1) for the G1 multi-exponentiations of the key, using at most about
-	// that much memory for them. Building them takes time (tens of seconds for a
-	// 2^16-constraint key on two cores) and makes each proof's G1 work cheaper; it pays off for
-	// a prover that makes many proofs with one key.
+	// (accel.FixedBaseG1, accel.FixedBaseG2) for the multi-exponentiations of the key, using at
+	// most about that much memory for them, shared in proportion to the size of the bases (a
+	// G2 base counts twice). Building them takes time (tens of seconds for a 2^16-constraint
+	// key on two cores) and makes each proof's MSMs cheaper; it pays off for a prover that
+	// makes many proofs with one key.
 	FixedBaseTableBytes int64
 }
 
@@ -114,15 +118,23 @@ func NewProver(ccs constraint.ConstraintSystem, pk groth16.ProvingKey, cfg Prove
 	pr.krsBases = make([]bn254.G1Affine, 0, nK+nZ+nB)
 	pr.krsBases = append(append(append(pr.krsBases, bpk.G1.K...), bpk.G1.Z...), bpk.G1.B...)
 	if budget := cfg.FixedBaseTableBytes; budget > 0 {
-		// split the budget in proportion to the number of bases
-		nA := int64(len(bpk.G1.A))
-		total := nA + int64(len(pr.krsBases))
-		budgetA := budget * nA / max(total, 1)
+		// Split the budget in proportion to the size of the bases: a G2 point is twice a G1
+		// point, and so are its table entries.
+		nA, nKrs, nB2 := int64(len(bpk.G1.A)), int64(len(pr.krsBases)), 2*int64(len(bpk.G2.B))
+		total := max(nA+nKrs+nB2, 1)
+		budgetA, budgetB2 := budget*nA/total, budget*nB2/total
 		if pr.fixedA, err = accel.NewFixedBaseG1(bpk.G1.A, budgetA); err != nil {
 			return nil, fmt.Errorf("prover: fixed-base table of [A]: %w", err)
 		}
-		if pr.fixedKrs, err = accel.NewFixedBaseG1(pr.krsBases, budget-budgetA); err != nil {
+		if pr.fixedKrs, err = accel.NewFixedBaseG1(pr.krsBases, budget-budgetA-budgetB2); err != nil {
 			return nil, fmt.Errorf("prover: fixed-base table of [K], [Z], [B]: %w", err)
+		}
+		// A budget too small for the G2 share leaves the G2 MSM without a table, as before
+		// G2 tables existed, rather than failing.
+		if pr.fixedB2, err = accel.NewFixedBaseG2(bpk.G2.B, budgetB2); errors.Is(err, accel.ErrBudget) {
+			pr.fixedB2 = nil
+		} else if err != nil {
+			return nil, fmt.Errorf("prover: fixed-base table of [B]₂: %w", err)
 		}
 	}
 	return pr, nil
@@ -251,7 +263,7 @@ func (p *proving) run(fullWitness witness.Witness) (*groth16_bn254.Proof, error)
 	wg.Go(func() {
 		errB = func() error {
 			var err error
-			if bs, err = msm.g2(p.pk.G2.B, wB); err != nil {
+			if bs, err = p.msmG2(wB); err != nil {
 				return fmt.Errorf("prover: MSM G2 [B]: %w", err)
 			}
 			wA := filterInfinity(wires, p.pk.InfinityA, len(p.pk.G1.A))
@@ -325,6 +337,14 @@ func (p *proving) msmG1(table *accel.FixedBaseG1, bases []bn254.G1Affine, scalar
 		return table.MultiExp(scalars)
 	}
 	return msm.g1(bases, scalars)
+}
+
+// msmG2 returns Σ scalars[i]·[B]₂[i] with the fixed-base table when there is one.
+func (p *proving) msmG2(scalars []fr.Element) (bn254.G2Jac, error) {
+	if p.fixedB2 != nil {
+		return p.fixedB2.MultiExp(scalars)
+	}
+	return msm.g2(p.pk.G2.B, scalars)
 }
 
 // commitHint replaces gnark's BSB22 commitment placeholder hint: it commits to the private

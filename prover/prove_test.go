@@ -286,6 +286,9 @@ func TestProverReuseAndFixedBaseTables(t *testing.T) {
 			if tables := pr.fixedA != nil && pr.fixedKrs != nil; tables != (c.cfg.FixedBaseTableBytes > 0) {
 				t.Fatalf("fixed-base tables built: %v", tables)
 			}
+			if tableB2 := pr.fixedB2 != nil; tableB2 != (c.cfg.FixedBaseTableBytes > 0) {
+				t.Fatalf("fixed-base table of [B]₂ built: %v", tableB2)
+			}
 			// concurrent proofs with one Prover
 			const k = 3
 			errs := make(chan error, k)

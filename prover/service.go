@@ -10,8 +10,10 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark/backend"
 	"github.com/consensys/gnark/backend/groth16"
 	"github.com/consensys/gnark/frontend"
+	"golang.org/x/crypto/sha3"
 
 	"github.com/veloxlabs/velox/ledger"
 	"github.com/veloxlabs/velox/prover/circuit"
@@ -77,12 +79,14 @@ func (k *Keys) ProveBatch(ctx context.Context, w *ledger.BatchWitness, b Backend
 	}
 	start = time.Now()
 	var proof groth16.Proof
+	// The commitment challenge uses the hash of the L1 verifier (gnark's
+	// ExportSolidity: legacy Keccak-256), so every proof also verifies on L1.
 	if b == Gnark {
-		proof, err = groth16.Prove(k.CCS, k.PK, full)
+		proof, err = groth16.Prove(k.CCS, k.PK, full, backend.WithProverHashToFieldFunction(sha3.NewLegacyKeccak256()))
 	} else {
 		var p *Prover
 		if p, err = k.Prover(); err == nil {
-			proof, err = p.Prove(full)
+			proof, err = p.Prove(full, backend.WithProverHashToFieldFunction(sha3.NewLegacyKeccak256()))
 		}
 	}
 	if err != nil {
@@ -94,7 +98,7 @@ func (k *Keys) ProveBatch(ctx context.Context, w *ledger.BatchWitness, b Backend
 	if err != nil {
 		return nil, err
 	}
-	if err := groth16.Verify(proof, k.VK, pub); err != nil {
+	if err := groth16.Verify(proof, k.VK, pub, backend.WithVerifierHashToFieldFunction(sha3.NewLegacyKeccak256())); err != nil {
 		return nil, fmt.Errorf("prover: batch %d (%v): proof does not verify: %w", w.Number, b, err)
 	}
 	t.Verify = time.Since(start)

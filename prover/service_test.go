@@ -8,9 +8,11 @@ import (
 	"time"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark/backend"
 	"github.com/consensys/gnark/backend/groth16"
 	"github.com/consensys/gnark/backend/witness"
 	"github.com/ethereum/go-ethereum/common"
+	"golang.org/x/crypto/sha3"
 
 	"github.com/veloxlabs/velox/internal/testchain"
 	"github.com/veloxlabs/velox/ledger"
@@ -89,7 +91,7 @@ func TestProveBatchBothBackends(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := groth16.Verify(p.Proof, k.VK, pub); err == nil {
+		if err := groth16.Verify(p.Proof, k.VK, pub, backend.WithVerifierHashToFieldFunction(sha3.NewLegacyKeccak256())); err == nil {
 			t.Fatalf("%v: proof verified with a wrong public input", b)
 		}
 		t.Logf("%v: prove %v, verify %v", b, p.Timings.Prove, p.Timings.Verify)

@@ -43,6 +43,6 @@ func newApp() *cli.App {
 			}
 			return nil
 		},
-		Commands: []*cli.Command{keysCommand(), benchCommand()},
+		Commands: []*cli.Command{nodeCommand(), walletCommand(), keysCommand(), benchCommand()},
 	}
 }

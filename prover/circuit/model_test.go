@@ -170,4 +170,3 @@ func (m *model) batch(number uint64, ops []ledger.Op, slots int) *ledger.BatchWi
 	w.Pubdata = pd
 	return w
 }
-

@@ -1,0 +1,76 @@
+package node
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/veloxlabs/velox/sequencer"
+)
+
+// metrics are the node's Prometheus metrics on a private registry. They
+// implement sequencer.Metrics.
+type metrics struct {
+	reg *prometheus.Registry
+
+	preconf        prometheus.Histogram
+	blockEntries   prometheus.Histogram
+	blockExec      prometheus.Histogram
+	blockCommit    prometheus.Histogram
+	mempool        prometheus.Gauge
+	batchUsed      prometheus.Histogram
+	batchCut       prometheus.Histogram
+	batchProven    prometheus.Histogram
+	prove          prometheus.Histogram
+	l1Submissions  *prometheus.CounterVec
+	l1Submit       prometheus.Histogram
+	l1Deposits     prometheus.Counter
+	l1Finalized    prometheus.Counter
+	rpcSubscribers prometheus.Gauge
+}
+
+var _ sequencer.Metrics = (*metrics)(nil)
+
+func newMetrics() *metrics {
+	reg := prometheus.NewRegistry()
+	f := func(name, help string, buckets []float64) prometheus.Histogram {
+		h := prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "velox", Name: name, Help: help, Buckets: buckets})
+		reg.MustRegister(h)
+		return h
+	}
+	latency := []float64{.0005, .001, .002, .005, .01, .015, .02, .05, .1, .25, .5, 1, 5}
+	slow := prometheus.ExponentialBuckets(0.1, 2, 14) // 0.1 s .. ~13 min
+	m := &metrics{reg: reg,
+		preconf:      f("preconfirmation_seconds", "Time from admission to preconfirmation.", latency),
+		blockEntries: f("miniblock_entries", "Entries (transactions and deposits) per mini-block.", prometheus.ExponentialBuckets(1, 2, 13)),
+		blockExec:    f("miniblock_exec_seconds", "Execution time of a mini-block.", latency),
+		blockCommit:  f("miniblock_commit_seconds", "Synced commit time of a mini-block.", latency),
+		batchUsed:    f("batch_used_chunks", "Chunks of a proving batch used by operations (the rest is padding).", prometheus.ExponentialBuckets(1, 2, 12)),
+		batchCut:     f("batch_cut_seconds", "Time to build and commit a batch witness.", latency),
+		batchProven:  f("batch_proof_latency_seconds", "Time from a batch's cut to its proof.", slow),
+		prove:        f("prover_prove_seconds", "Time to prove one batch.", slow),
+		l1Submit:     f("l1_submit_seconds", "Time to settle a batch on L1, confirmations included.", slow),
+	}
+	m.mempool = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "velox", Name: "mempool_txs", Help: "Queued transactions."})
+	m.rpcSubscribers = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "velox", Name: "rpc_subscriptions", Help: "Open eth_subscribe subscriptions."})
+	m.l1Submissions = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "velox", Name: "l1_submissions_total", Help: "Batch settlements on L1 by result."}, []string{"result"})
+	m.l1Deposits = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "velox", Name: "l1_deposits_total", Help: "Deposits read from L1."})
+	m.l1Finalized = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "velox", Name: "l1_finalized_batches_total", Help: "Batches final on L1."})
+	reg.MustRegister(m.mempool, m.rpcSubscribers, m.l1Submissions, m.l1Deposits, m.l1Finalized,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *metrics) Preconfirmed(d time.Duration) { m.preconf.Observe(d.Seconds()) }
+func (m *metrics) MiniBlock(entries int, exec, commit time.Duration) {
+	m.blockEntries.Observe(float64(entries))
+	m.blockExec.Observe(exec.Seconds())
+	m.blockCommit.Observe(commit.Seconds())
+}
+func (m *metrics) Mempool(n int) { m.mempool.Set(float64(n)) }
+func (m *metrics) BatchCut(used int, d time.Duration) {
+	m.batchUsed.Observe(float64(used))
+	m.batchCut.Observe(d.Seconds())
+}
+func (m *metrics) BatchProven(d time.Duration) { m.batchProven.Observe(d.Seconds()) }

@@ -1,0 +1,123 @@
+package settlement
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/backend"
+	"github.com/consensys/gnark/backend/groth16"
+	groth16_bn254 "github.com/consensys/gnark/backend/groth16/bn254"
+	"github.com/consensys/gnark/frontend"
+	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"golang.org/x/crypto/sha3"
+
+	"github.com/veloxlabs/velox/ledger"
+	"github.com/veloxlabs/velox/prover"
+	"github.com/veloxlabs/velox/prover/circuit"
+)
+
+// ProofCalldata encodes a Groth16 proof for the verifier's verifyProof
+// (gnark's MarshalSolidity: A, B, C, the BSB22 commitments and their proof
+// of knowledge, uncompressed, EIP-197 order).
+func ProofCalldata(p groth16.Proof) ([]byte, error) {
+	bp, ok := p.(*groth16_bn254.Proof)
+	if !ok || bp == nil {
+		return nil, fmt.Errorf("%w: %T is not a BN254 Groth16 proof", ErrProofFormat, p)
+	}
+	return bp.MarshalSolidity(), nil
+}
+
+// L1HashToField returns the hash the Solidity verifier uses to derive the
+// commitment challenge (legacy Keccak-256, gnark ExportSolidity's default).
+// A proof verifies on L1 only if the prover used the same function
+// (backend.WithProverHashToFieldFunction).
+func L1HashToField() backend.ProverOption {
+	return backend.WithProverHashToFieldFunction(sha3.NewLegacyKeccak256())
+}
+
+// Prove proves a batch witness with our prover for the L1 verifier (that
+// is, with L1HashToField) and checks it with gnark's verifier. It returns
+// the proof's calldata.
+//
+// prover.Keys.ProveBatch uses gnark's default hash-to-field for the BSB22
+// commitment, which the exported Solidity verifier does not implement; until
+// it takes the L1 hash, settlement proves with this function.
+func Prove(k *prover.Keys, w *ledger.BatchWitness) ([]byte, error) {
+	a, err := circuit.Assign(k.Config, w)
+	if err != nil {
+		return nil, fmt.Errorf("settlement: batch %d: %w", w.Number, err)
+	}
+	full, err := frontend.NewWitness(a, ecc.BN254.ScalarField())
+	if err != nil {
+		return nil, fmt.Errorf("settlement: batch %d witness: %w", w.Number, err)
+	}
+	p, err := prover.Prove(k.CCS, k.PK, full, L1HashToField())
+	if err != nil {
+		return nil, fmt.Errorf("settlement: proving batch %d: %w", w.Number, err)
+	}
+	pub, err := full.Public()
+	if err != nil {
+		return nil, err
+	}
+	if err := groth16.Verify(p, k.VK, pub, backend.WithVerifierHashToFieldFunction(sha3.NewLegacyKeccak256())); err != nil {
+		return nil, fmt.Errorf("settlement: batch %d: proof does not verify: %w", w.Number, err)
+	}
+	return ProofCalldata(p)
+}
+
+// CompileVerifier exports the Solidity verifier of k's verifying key and
+// compiles it with the pinned solc.
+func CompileVerifier(ctx context.Context, k *prover.Keys) (*Artifact, error) {
+	var src bytes.Buffer
+	if err := k.ExportVerifier(&src); err != nil {
+		return nil, fmt.Errorf("settlement: exporting verifier: %w", err)
+	}
+	dir, err := os.MkdirTemp("", "velox-verifier-")
+	if err != nil {
+		return nil, fmt.Errorf("settlement: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	f := filepath.Join(dir, "Verifier.sol")
+	if err := os.WriteFile(f, src.Bytes(), 0o644); err != nil {
+		return nil, fmt.Errorf("settlement: %w", err)
+	}
+	arts, err := Compile(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	a, ok := arts["Verifier"]
+	if !ok {
+		return nil, fmt.Errorf("%w: exported verifier defines no Verifier contract", ErrCompile)
+	}
+	return a, nil
+}
+
+// Deploy deploys bytecode with constructor input and waits for it to be
+// mined.
+func Deploy(ctx context.Context, l1 L1, from Account, bytecode, input []byte) (common.Address, error) {
+	opts, err := from.Transactor(ctx, l1)
+	if err != nil {
+		return common.Address{}, err
+	}
+	addr, tx, err := bind.DeployContract(opts, bytecode, l1, input)
+	if err != nil {
+		return common.Address{}, fmt.Errorf("settlement: deploying: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	rc, err := WaitMined(ctx, l1, tx.Hash())
+	if err != nil {
+		return common.Address{}, fmt.Errorf("settlement: deploying: %w", err)
+	}
+	if rc.Status != types.ReceiptStatusSuccessful {
+		return common.Address{}, fmt.Errorf("%w: deployment %s", ErrReverted, tx.Hash())
+	}
+	return addr, nil
+}
