@@ -65,7 +65,7 @@ func walletCommand() *cli.Command {
 			{Name: "claim", Usage: "claim finalized withdrawals owed to the wallet on L1", Action: walletClaim},
 			{Name: "balance", Usage: "print the wallet's L2 account and L1 balance", Action: walletBalance},
 			{Name: "status", Usage: "print a transaction's status", ArgsUsage: "TXHASH",
-				Flags: []cli.Flag{&cli.StringFlag{Name: "wait", Usage: "wait until the status reaches preconfirmed, proven or finalized"}},
+				Flags:  []cli.Flag{&cli.StringFlag{Name: "wait", Usage: "wait until the status reaches preconfirmed, proven or finalized"}},
 				Action: walletStatus},
 		},
 	}
