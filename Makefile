@@ -6,12 +6,18 @@ GOFLAGS     ?=
 TEST_FLAGS  ?= -timeout 30m
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test test-race bench lint generate tools contracts
+.PHONY: all build run test test-race bench lint generate tools contracts
 
 all: build
 
 build:
 	$(GO) build -o bin/velox ./cmd/velox
+
+# The node on its embedded defaults: state in ./velox-data, JSON-RPC on
+# 127.0.0.1:9545, the embedded development L1 with its JSON-RPC on
+# 127.0.0.1:8545 (for `velox wallet deposit` and standard Ethereum tools).
+run: build
+	./bin/velox node --l1.http
 
 # The whole suite, then the race detector on the concurrent packages.
 test:

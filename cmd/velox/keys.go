@@ -17,7 +17,7 @@ func circuitFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.IntFlag{Name: "circuit.slots", Value: 8, Usage: "operation slots (16-byte pubdata chunks) per batch", EnvVars: []string{"VELOX_CIRCUIT_SLOTS"}},
 		&cli.IntFlag{Name: "circuit.depth", Value: 16, Usage: "account tree depth (up to 32; 2^depth accounts)", EnvVars: []string{"VELOX_CIRCUIT_DEPTH"}},
-		&cli.Uint64Flag{Name: "chain-id", Value: 1337, Usage: "L2 chain id signed into every transaction", EnvVars: []string{"VELOX_CHAIN_ID"}},
+		&cli.Uint64Flag{Name: "chain-id", Value: 4242, Usage: "L2 chain id signed into every transaction", EnvVars: []string{"VELOX_CHAIN_ID"}},
 		&cli.StringFlag{Name: "keys", Value: filepath.Join("velox-data", "keys"), Usage: "directory of circuit keys", EnvVars: []string{"VELOX_KEYS"}},
 	}
 }

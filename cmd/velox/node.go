@@ -27,7 +27,7 @@ func nodeCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "datadir", Value: node.DefaultDataDir, Usage: "data directory (state, keys, embedded L1)", EnvVars: []string{"VELOX_DATADIR"}},
 			&cli.StringFlag{Name: "rpc.addr", Value: "127.0.0.1:9545", Usage: "JSON-RPC (HTTP + WebSocket), /metrics and /health listen address", EnvVars: []string{"VELOX_RPC_ADDR"}},
-			&cli.Uint64Flag{Name: "chain-id", Value: 1337, Usage: "L2 chain id signed into every transaction", EnvVars: []string{"VELOX_CHAIN_ID"}},
+			&cli.Uint64Flag{Name: "chain-id", Value: 4242, Usage: "L2 chain id signed into every transaction", EnvVars: []string{"VELOX_CHAIN_ID"}},
 			&cli.IntFlag{Name: "circuit.slots", Value: 0, Usage: "operation slots per proving batch (0: the node's default)", EnvVars: []string{"VELOX_CIRCUIT_SLOTS"}},
 			&cli.IntFlag{Name: "circuit.depth", Value: 0, Usage: "account tree depth (0: the node's default)", EnvVars: []string{"VELOX_CIRCUIT_DEPTH"}},
 			&cli.StringFlag{Name: "keys", Usage: "circuit key directory (default DATADIR/keys)", EnvVars: []string{"VELOX_KEYS"}},
