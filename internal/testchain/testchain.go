@@ -13,6 +13,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/holiman/uint256"
 
+	"github.com/veloxlabs/velox/executor"
 	"github.com/veloxlabs/velox/ledger"
 	"github.com/veloxlabs/velox/state"
 )
@@ -146,18 +147,19 @@ func (c *Chain) ChangePubKey(u *User, k *ledger.PrivateKey) *ledger.Tx {
 	return tx
 }
 
-// Deposit applies deposits to the flat state and returns their operations.
+// Deposit applies deposits to the flat state with the parallel executor
+// and returns their operations.
 func (c *Chain) Deposit(ds ...ledger.Deposit) []ledger.Op {
-	o := state.NewOverlay(c.Store)
-	var ops []ledger.Op
-	for _, d := range ds {
-		op, err := ledger.ApplyDeposit(o, d, c.Params)
+	txs := make([]executor.Tx, len(ds))
+	for i := range ds {
+		txs[i].Deposit = &ds[i]
+	}
+	ops, errs := c.execute(txs)
+	for _, err := range errs {
 		if err != nil {
 			c.T.Fatal(err)
 		}
-		ops = append(ops, op)
 	}
-	c.write(o)
 	return ops
 }
 
@@ -168,31 +170,45 @@ func (c *Chain) Execute(txs ...*ledger.Tx) []ledger.Op {
 	return ops
 }
 
-// ExecuteAll is Execute that also returns each transaction's error.
+// ExecuteAll is Execute that also returns each transaction's error. The
+// transactions run through the Block-STM executor (executor.Parallel) on
+// the committed store, as the sequencer runs a mini-block.
 func (c *Chain) ExecuteAll(txs ...*ledger.Tx) ([]ledger.Op, []error) {
-	o := state.NewOverlay(c.Store)
-	var ops []ledger.Op
-	errs := make([]error, len(txs))
+	in := make([]executor.Tx, len(txs))
 	for i, tx := range txs {
-		op, err := ledger.Apply(o, ledger.Check(tx, c.Params), c.Params)
-		errs[i] = err
-		if err == nil {
-			ops = append(ops, op)
-		}
+		in[i].Decoded = tx
 	}
-	c.write(o)
-	return ops, errs
+	return c.execute(in)
 }
 
-func (c *Chain) write(o *state.Overlay) {
+func (c *Chain) execute(txs []executor.Tx) ([]ledger.Op, []error) {
+	c.T.Helper()
+	res, err := executor.Parallel(context.Background(), c.Store, txs, c.Params, executor.Options{})
+	if err != nil {
+		c.T.Fatal(err)
+	}
+	var ops []ledger.Op
+	errs := make([]error, len(txs))
+	for i, r := range res.Receipts {
+		errs[i] = r.Err
+		if r.Err == nil {
+			ops = append(ops, r.Op)
+		}
+	}
 	b := c.Store.NewBatch()
 	defer b.Close()
-	if err := o.WriteTo(b); err != nil {
+	for idx, a := range res.Writes {
+		if err := b.PutAccount(idx, a); err != nil {
+			c.T.Fatal(err)
+		}
+	}
+	if err := b.SetNextIndex(res.NextIndex); err != nil {
 		c.T.Fatal(err)
 	}
 	if err := b.Commit(false); err != nil {
 		c.T.Fatal(err)
 	}
+	return ops, errs
 }
 
 // Witness builds the next batch's witness from the tree without
