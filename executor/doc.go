@@ -15,19 +15,28 @@
 // Multi-version memory: one key per account field (address, pubKeyHash,
 // nonce, balance of an index), per address→index entry and for the
 // next-index counter, so transactions touching different fields of one
-// account never conflict. Each key holds its entries sorted by
-// transaction, each tagged with the incarnation that wrote it or marked
-// ESTIMATE; the first base value read is cached beside them. Keys are
-// found in lock-free, insert-only open-addressing tables sized from the
-// block; entries of one key are guarded by the key's mutex.
+// account never conflict. Each key holds its entries linked from the
+// highest transaction down, each tagged with the incarnation that wrote
+// it or marked ESTIMATE; the first base value read is cached beside them.
+// Keys and entries are integer handles into arrays preallocated for the
+// block, free of pointers and recycled across blocks, so the garbage
+// collector neither scans nor frees them; the keys of an account index
+// are found in a dense array (or, beyond it, a lock-free open-addressing
+// table), those of an address in a lock-free open-addressing table.
+// Writers of a key exclude each other with a per-key spinlock whose value
+// counts the key's modifications; readers take no lock, and a validator
+// that finds that count unchanged since the read skips the re-read.
 //
 // Each incarnation runs ledger.Apply (or ApplyDeposit) on a ledger.State
 // view: reads see the incarnation's own buffered writes, then the entry of
 // the highest lower transaction, then the base state, and are recorded
 // with the version seen; writes are buffered and published when the
 // incarnation ends, removing keys the previous incarnation wrote and this
-// one did not. Validation re-reads the read set and aborts the incarnation
-// if any version changed; an aborted incarnation's writes become ESTIMATE
+// one did not. Read and write sets are fixed-size arrays of key handles:
+// an incarnation that would overflow them, or a block that would exhaust
+// its preallocated memory, falls back to sequential execution as below.
+// Validation re-reads the read set and aborts the incarnation if any
+// version changed; an aborted incarnation's writes become ESTIMATE
 // markers. A read that hits an ESTIMATE makes the view return an internal
 // sentinel error (ledger passes it through): the transaction is suspended
 // on the dependency list of the transaction that wrote the marker, and
@@ -37,8 +46,9 @@
 //
 // The collaborative scheduler is the paper's: shared execution and
 // validation indices hand out the lowest task, per-transaction status and
-// incarnation under a mutex, and completion is detected with the
-// decrease counter and the number of active tasks.
+// incarnation live in one atomic word (a mutex guards only the rare
+// dependency lists), and completion is detected with the decrease counter
+// and the number of active tasks.
 //
 // Once the re-executions of a block exceed Options.MaxReexecutions, the
 // workers stop; the longest prefix of executed transactions whose read

@@ -20,3 +20,9 @@ var (
 // ledger.Apply passes it through, and the incarnation is suspended until
 // that transaction has been re-executed. It never reaches a caller.
 var errEstimate = errors.New("executor: read hit an estimate")
+
+// errFull is returned by the speculative ledger.State of an incarnation
+// whose read or write set, or the block's multi-version memory, is full;
+// the block then falls back to sequential execution. It never reaches a
+// caller.
+var errFull = errors.New("executor: multi-version memory full")

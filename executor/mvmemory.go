@@ -2,6 +2,7 @@ package executor
 
 import (
 	"encoding/binary"
+	"math"
 	"math/bits"
 	"sync"
 	"sync/atomic"
@@ -12,15 +13,31 @@ import (
 // The multi-version memory. Every key is one field of one account
 // (address, pubKeyHash, nonce, balance), one address→index entry, or the
 // next-index counter, so that two transactions touching different fields
-// of an account do not conflict. Each key has a versions list: the values
-// written by the transactions of the block, by transaction index. A reader
-// at transaction j sees the entry of the highest transaction below j, or
-// the base state if there is none.
+// of an account do not conflict. Each key has a list of entries: the
+// values written by the transactions of the block, by transaction index.
+// A reader at transaction j sees the entry of the highest transaction
+// below j, or the base state if there is none.
 //
-// Keys live in two insert-only, lock-free open-addressing tables (account
-// index → *accountSlot, address → *addressSlot) sized for the block, so a
-// key is found without a lock and without hashing into a Go map; each
-// versions list has its own mutex.
+// Everything is pointer-free, preallocated for the block and recycled
+// across blocks, so the garbage collector neither scans nor frees it:
+// keys and entries are integer handles into two arrays. The four keys of
+// an account are consecutive; account indices below a bound find them in
+// a dense array, others (and addresses) in insert-only open-addressing
+// tables.
+//
+// The entries of a key form a list sorted by transaction, linked both
+// ways. Writers of a key exclude each other with the key's mutex; the
+// key's seq is odd while one modifies it and counts the modifications.
+// Readers take no lock: they follow the links down from the highest
+// transaction with atomic loads. An entry is filled in before it is
+// linked, and never unlinked (a removed entry is flagged and skipped), so
+// a reader always sees a consistent list; an entry rewritten by a later
+// incarnation of its transaction is marked busy meanwhile, and a reader
+// that saw it busy or changed waits for the writer (on the mutex) and
+// reads again. A validator that finds a key's seq even and unchanged since
+// the read knows the read still holds; else it checks that the entry read
+// is unchanged and that no visible entry was inserted above it, below the
+// validated transaction, walking up from it.
 
 // value is a field's value: an address, a field element, a nonce or a
 // balance, all of which fit in 256 bits.
@@ -33,136 +50,224 @@ const estimate = uint32(1) << 31
 // baseVersion is the transaction of a read served by the base state.
 const baseVersion = ^uint32(0)
 
-type entry struct {
-	tx  uint32
-	inc uint32 // incarnation, | estimate
-	val value
+const (
+	// removedBit flags, in node.txinc, an entry that its transaction's
+	// last incarnation did not write.
+	removedBit = uint64(1) << 63
+	// busy is node.txinc while the entry is being rewritten.
+	busy = ^uint64(0)
+)
+
+// nextKey is the key of the next-index counter; no other key is 0.
+const nextKey = 0
+
+// node is one entry of a key: the value written by transaction tx. Its
+// fields are accessed with atomic operations once it is linked, and with
+// plain ones before (so a new entry costs no atomic store but its link).
+type node struct {
+	// txinc is tx<<32 | incarnation (with the estimate bit), | removedBit.
+	txinc uint64
+	// next is the entry of the next lower transaction, up that of the
+	// next higher one; 0 for none.
+	next, up uint32
+	val      value
 }
 
-// versions holds the entries of one key, sorted by transaction.
-type versions struct {
+// Key kinds, recorded once a key is published (for the final scan).
+const (
+	kindNone = iota
+	kindAccount
+	kindAddress
+)
+
+// States of key.baseOK.
+const (
+	baseNone = iota
+	baseWriting
+	baseDone
+)
+
+// key is one versioned location.
+type key struct {
+	// mu serializes the key's writers.
 	mu sync.Mutex
-	es []entry
-	// first backs es until a second entry arrives: most keys of a block
-	// are written by one transaction.
-	first [1]entry
-	// base caches the key's value in the base state once read.
+	// seq counts the modifications of the key, twice each: it is odd
+	// while one is under way.
+	seq atomic.Uint32
+	// head is the entry of the highest transaction, 0 for none.
+	head atomic.Uint32
+	// baseOK moves from baseNone to baseDone once base caches the key's
+	// value in the base state; base is written once, before.
+	baseOK atomic.Uint32
+	_      uint32
 	base   value
-	baseOK bool
 }
 
-// search returns the position of the first entry whose tx is >= tx.
-func search(es []entry, tx uint32) int {
-	lo, hi := 0, len(es)
-	// Executions run roughly in order: most lookups land at the end.
-	if hi > 0 && es[hi-1].tx < tx {
-		return hi
-	}
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if es[m].tx < tx {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	return lo
-}
-
-// read returns the entry of the highest transaction below tx; if there
-// is none, it returns the cached base value, if any, with cached set.
-func (v *versions) read(tx uint32) (e entry, found, cached bool) {
-	v.mu.Lock()
-	i := search(v.es, tx)
-	if i == 0 {
-		e.val, cached = v.base, v.baseOK
-		v.mu.Unlock()
-		return e, false, cached
-	}
-	e = v.es[i-1]
-	v.mu.Unlock()
-	return e, true, false
-}
-
-// setBase caches the key's value in the base state.
-func (v *versions) setBase(val value) {
-	v.mu.Lock()
-	v.base, v.baseOK = val, true
-	v.mu.Unlock()
-}
-
-// readVersion is read without the value.
-func (v *versions) readVersion(tx uint32) (wtx, inc uint32) {
-	v.mu.Lock()
-	i := search(v.es, tx)
-	if i == 0 {
-		v.mu.Unlock()
-		return baseVersion, 0
-	}
-	e := &v.es[i-1]
-	wtx, inc = e.tx, e.inc
-	v.mu.Unlock()
-	return wtx, inc
-}
-
-func (v *versions) write(tx, inc uint32, val value) {
-	v.mu.Lock()
-	i := search(v.es, tx)
-	if i < len(v.es) && v.es[i].tx == tx {
-		v.es[i].inc, v.es[i].val = inc, val
-	} else {
-		switch {
-		case v.es == nil:
-			v.es = v.first[:0]
-		case len(v.es) == 1 && cap(v.es) == 1:
-			v.es = append(make([]entry, 0, 8), v.es[0]) // a hot key
-		}
-		v.es = append(v.es, entry{})
-		copy(v.es[i+1:], v.es[i:])
-		v.es[i] = entry{tx: tx, inc: inc, val: val}
-	}
-	v.mu.Unlock()
-}
-
-func (v *versions) remove(tx uint32) {
-	v.mu.Lock()
-	i := search(v.es, tx)
-	if i < len(v.es) && v.es[i].tx == tx {
-		v.es = append(v.es[:i], v.es[i+1:]...)
-	}
-	v.mu.Unlock()
-}
-
-func (v *versions) markEstimate(tx uint32) {
-	v.mu.Lock()
-	i := search(v.es, tx)
-	if i < len(v.es) && v.es[i].tx == tx {
-		v.es[i].inc |= estimate
-	}
-	v.mu.Unlock()
-}
-
-// last returns the entry of the highest transaction below tx, without
-// locking: only for use once no worker runs.
-func (v *versions) lastBelow(tx uint32) (entry, bool) {
-	i := search(v.es, tx)
-	if i == 0 {
-		return entry{}, false
-	}
-	return v.es[i-1], true
-}
-
-// accountSlot holds the keys of the fields of one account index.
-type accountSlot struct {
-	idx uint32
-	f   [numFields]versions
-}
-
-// addressSlot holds the address→index key of one address; its entries'
-// values are indices (an entry means the address was created).
-type addressSlot struct {
+// keyMeta describes a key; it is kept apart from the keys, which readers
+// of the block's hot path touch.
+type keyMeta struct {
+	// kind, idx and pos are written by the key's creator once it won the
+	// publication, and read only once no worker runs: idx is the account
+	// of an account's first key, pos the table position of an account in
+	// the hash table or of an address.
+	kind, idx, pos uint32
+	// addr is the address of an address key, written before publication.
 	addr common.Address
-	v    versions
+}
+
+// lock takes the key for a modification and returns its seq before.
+func (k *key) lock() uint32 {
+	k.mu.Lock()
+	s := k.seq.Load()
+	k.seq.Store(s + 1)
+	return s
+}
+
+// unlock ends the modification that lock, which returned s, began.
+func (k *key) unlock(s uint32) {
+	k.seq.Store(s + 2)
+	k.mu.Unlock()
+}
+
+// wait waits for the writer that holds the key, if any.
+func (k *key) wait() {
+	k.mu.Lock()
+	//lint:ignore SA2001 an empty critical section: only waiting for the writer
+	k.mu.Unlock()
+}
+
+// readResult is what a reader at some transaction sees of a key.
+type readResult struct {
+	tx, inc uint32 // the entry's writer; tx is baseVersion if none
+	node    uint32 // the entry, 0 if none
+	seq     uint32 // the key's seq before the read
+	cached  bool   // no entry, but val is the cached base value
+	val     value  // the entry's value, or the cached base value
+}
+
+// memory is the multi-version memory of one block.
+type memory struct {
+	keys  []key
+	meta  []keyMeta // of keys
+	nodes []node
+	// nkeys and nnodes count the handles claimed (in chunks) by workers.
+	nkeys, nnodes atomic.Uint64
+	// dense[idx] is the first key of account idx, for idx < len(dense).
+	dense []atomic.Uint32
+	// accounts maps other account indices: idx<<32 | first key.
+	accounts  []atomic.Uint64
+	accShift  uint
+	hashUsed  atomic.Bool
+	addrs     []atomic.Uint32 // address → key
+	addrShift uint
+}
+
+const (
+	keyChunk  = 256
+	nodeChunk = 64
+	// maxDense bounds the dense account array (4 bytes an entry).
+	maxDense = 1 << 21
+)
+
+// reset prepares m for a block of n transactions over a base state whose
+// next index is baseNext, run by workers workers, after the previous
+// block (if any) has ended.
+func (m *memory) reset(n, workers int, baseNext uint32) {
+	// Clear what the previous block published.
+	used := min(m.nkeys.Load(), uint64(len(m.keys)))
+	for i := uint64(keyChunk); i < used; i++ {
+		k := &m.meta[i]
+		switch k.kind {
+		case kindAccount:
+			if uint64(k.idx) < uint64(len(m.dense)) {
+				m.dense[k.idx].Store(0)
+			}
+		case kindAddress:
+			m.addrs[k.pos].Store(0)
+		}
+	}
+	if m.hashUsed.Load() {
+		clear(m.accounts)
+		m.hashUsed.Store(false)
+	}
+	// A block touches at most its senders, the existing recipients of its
+	// addresses and the indices it creates: 3n+2 accounts, 4 keys each;
+	// and at most n addresses. Workers claim keys in chunks, each of
+	// which wastes at most 3 keys. Handles are 32-bit.
+	nk := 4*(3*n+2) + n
+	nk = (nk+nk/64+keyChunk-1)/keyChunk*keyChunk + keyChunk*(workers+1)
+	nk = min(nk, math.MaxUint32&^(keyChunk-1))
+	if cap(m.keys) < nk || cap(m.keys) > 4*nk+1<<16 {
+		m.keys = make([]key, nk)
+		m.meta = make([]keyMeta, nk)
+	} else {
+		m.keys = m.keys[:nk]
+		m.meta = m.meta[:nk]
+	}
+	// Keys [0, keyChunk) are reserved, so that a claimed chunk lies
+	// wholly inside keys or wholly outside.
+	m.keys[nextKey] = key{}
+	m.nkeys.Store(keyChunk)
+	// A transaction writes at most 6 keys; re-executions mostly rewrite
+	// the same ones. Running out makes the block fall back.
+	nn := min(8*n+64+nodeChunk*(workers+1), math.MaxUint32)
+	if cap(m.nodes) < nn || cap(m.nodes) > 4*nn+1<<16 {
+		m.nodes = make([]node, nn)
+	} else {
+		m.nodes = m.nodes[:nn]
+	}
+	m.nnodes.Store(1)
+	nd := min(uint64(baseNext)+uint64(n)+1, maxDense)
+	if uint64(cap(m.dense)) < nd || uint64(cap(m.dense)) > 4*nd+1<<16 {
+		m.dense = make([]atomic.Uint32, nd) // zero
+	} else {
+		m.dense = m.dense[:nd] // cleared above, or never used
+	}
+	b := tableBits(3*n + 2)
+	if len(m.accounts) != 1<<b {
+		m.accounts = make([]atomic.Uint64, 1<<b)
+	}
+	m.accShift = 64 - b
+	b = tableBits(n + 1)
+	if len(m.addrs) != 1<<b {
+		m.addrs = make([]atomic.Uint32, 1<<b)
+	}
+	m.addrShift = 64 - b
+}
+
+// alloc is a worker's private source of keys and nodes, claimed from the
+// memory in chunks. A handle it hands out stays its own until published.
+type alloc struct {
+	k, kEnd uint64
+	n, nEnd uint64
+}
+
+// newKeys returns the first of c consecutive fresh keys, zeroed, which
+// the caller consumes (advancing al.k) once it published them; ok is
+// false if the memory is exhausted.
+func (m *memory) newKeys(al *alloc, c uint64) (uint32, bool) {
+	if al.k+c > al.kEnd {
+		end := m.nkeys.Add(keyChunk)
+		if end > uint64(len(m.keys)) {
+			return 0, false
+		}
+		al.k, al.kEnd = end-keyChunk, end
+		clear(m.keys[al.k:al.kEnd])
+		clear(m.meta[al.k:al.kEnd])
+	}
+	return uint32(al.k), true
+}
+
+func (m *memory) newNode(al *alloc) (uint32, bool) {
+	if al.n == al.nEnd {
+		end := m.nnodes.Add(nodeChunk)
+		if end > uint64(len(m.nodes)) {
+			return 0, false
+		}
+		al.n, al.nEnd = end-nodeChunk, end
+	}
+	al.n++
+	return uint32(al.n - 1), true
 }
 
 func mix(x uint64) uint64 { return x * 0x9e3779b97f4a7c15 }
@@ -177,89 +282,259 @@ func tableBits(n int) uint {
 	return b
 }
 
-type accountTable struct {
-	slots []atomic.Pointer[accountSlot]
-	shift uint
-}
-
-// reset empties t and sizes it for maxKeys keys.
-func (t *accountTable) reset(maxKeys int) {
-	b := tableBits(maxKeys)
-	if len(t.slots) == 1<<b {
-		clear(t.slots)
-	} else {
-		t.slots = make([]atomic.Pointer[accountSlot], 1<<b)
-	}
-	t.shift = 64 - b
-}
-
-// get returns the slot of idx, creating it with al unless al is nil. It
-// returns nil if the slot does not exist and al is nil, or if the table
-// is full, which the sizing excludes.
-func (t *accountTable) get(idx uint32, al *allocator) *accountSlot {
-	mask := uint64(len(t.slots) - 1)
-	h := mix(uint64(idx)+1) >> t.shift
-	for range len(t.slots) {
-		p := t.slots[h].Load()
-		if p == nil {
-			if al == nil {
-				return nil
-			}
-			n := al.account(idx)
-			if t.slots[h].CompareAndSwap(nil, n) {
-				al.acc = al.acc[1:]
-				return n
-			}
-			p = t.slots[h].Load()
+// account returns the first of the four keys of account idx, creating
+// them with al unless al is nil. It returns false if they do not exist
+// and al is nil, or if the memory is exhausted.
+func (m *memory) account(idx uint32, al *alloc) (uint32, bool) {
+	if uint64(idx) < uint64(len(m.dense)) {
+		d := &m.dense[idx]
+		if k := d.Load(); k != 0 || al == nil {
+			return k, k != 0
 		}
-		if p.idx == idx {
-			return p
+		k, ok := m.newKeys(al, numFields)
+		if !ok {
+			return 0, false
+		}
+		if d.CompareAndSwap(0, k) {
+			al.k += numFields
+			m.meta[k].kind, m.meta[k].idx = kindAccount, idx
+			return k, true
+		}
+		return d.Load(), true
+	}
+	return m.hashedAccount(idx, al)
+}
+
+func (m *memory) hashedAccount(idx uint32, al *alloc) (uint32, bool) {
+	mask := uint64(len(m.accounts) - 1)
+	h := mix(uint64(idx)+1) >> m.accShift
+	for range len(m.accounts) {
+		e := m.accounts[h].Load()
+		if e == 0 {
+			if al == nil {
+				return 0, false
+			}
+			k, ok := m.newKeys(al, numFields)
+			if !ok {
+				return 0, false
+			}
+			if m.accounts[h].CompareAndSwap(0, uint64(idx)<<32|uint64(k)) {
+				al.k += numFields
+				m.hashUsed.Store(true)
+				m.meta[k].kind, m.meta[k].idx, m.meta[k].pos = kindAccount, idx, uint32(h)
+				return k, true
+			}
+			e = m.accounts[h].Load()
+		}
+		if uint32(e>>32) == idx {
+			return uint32(e), true
 		}
 		h = (h + 1) & mask
 	}
-	return nil
+	return 0, false
 }
 
-type addressTable struct {
-	slots []atomic.Pointer[addressSlot]
-	shift uint
-}
-
-// reset empties t and sizes it for maxKeys keys.
-func (t *addressTable) reset(maxKeys int) {
-	b := tableBits(maxKeys)
-	if len(t.slots) == 1<<b {
-		clear(t.slots)
-	} else {
-		t.slots = make([]atomic.Pointer[addressSlot], 1<<b)
-	}
-	t.shift = 64 - b
-}
-
-func (t *addressTable) get(a common.Address, al *allocator) *addressSlot {
-	mask := uint64(len(t.slots) - 1)
+// address returns the key of address a, creating it with al unless al
+// is nil; false as for account.
+func (m *memory) address(a common.Address, al *alloc) (uint32, bool) {
+	mask := uint64(len(m.addrs) - 1)
 	x := binary.LittleEndian.Uint64(a[0:]) ^ mix(binary.LittleEndian.Uint64(a[8:])) ^ mix(uint64(binary.LittleEndian.Uint32(a[16:]))+1)
-	h := mix(x) >> t.shift
-	for range len(t.slots) {
-		p := t.slots[h].Load()
-		if p == nil {
+	h := mix(x) >> m.addrShift
+	for range len(m.addrs) {
+		k := m.addrs[h].Load()
+		if k == 0 {
 			if al == nil {
-				return nil
+				return 0, false
 			}
-			n := al.address(a)
-			if t.slots[h].CompareAndSwap(nil, n) {
-				al.adr = al.adr[1:]
-				return n
+			var ok bool
+			if k, ok = m.newKeys(al, 1); !ok {
+				return 0, false
 			}
-			p = t.slots[h].Load()
+			m.meta[k].addr = a
+			if m.addrs[h].CompareAndSwap(0, k) {
+				al.k++
+				m.meta[k].kind, m.meta[k].pos = kindAddress, uint32(h)
+				return k, true
+			}
+			k = m.addrs[h].Load()
 		}
-		if p.addr == a {
-			return p
+		if m.meta[k].addr == a {
+			return k, true
 		}
 		h = (h + 1) & mask
 	}
-	return nil
+	return 0, false
 }
+
+// read returns what transaction tx sees of key k: the entry of the
+// highest transaction below tx, else the cached base value if any.
+func (m *memory) read(k, tx uint32) (r readResult) {
+	m.readInto(k, tx, &r)
+	return r
+}
+
+// readInto is read, into r.
+func (m *memory) readInto(k, tx uint32, r *readResult) {
+	ky := &m.keys[k]
+	for {
+		r.seq = ky.seq.Load()
+		n := ky.head.Load()
+		for n != 0 {
+			nd := &m.nodes[n]
+			ti := atomic.LoadUint64(&nd.txinc)
+			if ti&removedBit == 0 && uint32(ti>>32) < tx {
+				r.tx, r.inc, r.node = uint32(ti>>32), uint32(ti), n
+				r.val[0] = atomic.LoadUint64(&nd.val[0])
+				r.val[1] = atomic.LoadUint64(&nd.val[1])
+				r.val[2] = atomic.LoadUint64(&nd.val[2])
+				r.val[3] = atomic.LoadUint64(&nd.val[3])
+				if atomic.LoadUint64(&nd.txinc) == ti {
+					return
+				}
+				break // rewritten meanwhile: read again
+			}
+			if ti == busy {
+				break
+			}
+			n = atomic.LoadUint32(&nd.next)
+		}
+		if n == 0 {
+			r.tx, r.inc, r.node = baseVersion, 0, 0
+			if r.cached = ky.baseOK.Load() == baseDone; r.cached {
+				r.val = ky.base
+			}
+			return
+		}
+		ky.wait()
+	}
+}
+
+// valid reports whether the read r of key k by transaction tx would
+// still see the same version.
+func (m *memory) valid(k, tx uint32, r *readEntry) bool {
+	ky := &m.keys[k]
+	if s := ky.seq.Load(); s == r.seq && s&1 == 0 {
+		return true // not modified since
+	}
+	n := r.node
+	if n == 0 { // read from the base state: no entry below tx
+		for n = ky.head.Load(); n != 0; n = atomic.LoadUint32(&m.nodes[n].next) {
+			ti := atomic.LoadUint64(&m.nodes[n].txinc)
+			if ti == busy {
+				return false
+			}
+			if ti&removedBit == 0 && uint32(ti>>32) < tx {
+				return false
+			}
+		}
+		return true
+	}
+	if atomic.LoadUint64(&m.nodes[n].txinc) != uint64(r.tx)<<32|uint64(r.inc) {
+		return false // removed, an ESTIMATE, or rewritten
+	}
+	// Entries inserted above since: visible ones are below tx. Inserts
+	// link an entry upward before downward, so readers that see it
+	// downward see it here too.
+	for u := atomic.LoadUint32(&m.nodes[n].up); u != 0; u = atomic.LoadUint32(&m.nodes[u].up) {
+		ti := atomic.LoadUint64(&m.nodes[u].txinc)
+		if ti == busy {
+			return false
+		}
+		if uint32(ti>>32)&^estimate >= tx { // without removedBit
+			return true
+		}
+		if ti&removedBit == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// setBase caches the key's value in the base state.
+func (m *memory) setBase(k uint32, val value) {
+	ky := &m.keys[k]
+	if ky.baseOK.CompareAndSwap(baseNone, baseWriting) {
+		ky.base = val
+		ky.baseOK.Store(baseDone)
+	}
+}
+
+// find returns the entry of tx in key ky and the entry above it (0 for
+// the head), or 0 and the entry after which tx's entry belongs. The
+// caller holds the key.
+func (m *memory) find(ky *key, tx uint32) (n, above uint32) {
+	n = ky.head.Load()
+	for n != 0 {
+		nd := &m.nodes[n]
+		t := uint32(nd.txinc>>32) &^ estimate // without removedBit
+		if t == tx {
+			return n, above
+		}
+		if t < tx {
+			return 0, above
+		}
+		above, n = n, nd.next
+	}
+	return 0, above
+}
+
+// write records val as the value written by incarnation inc of tx. It
+// returns ok false if the memory is exhausted; else the key's seq before
+// and after the write.
+func (m *memory) write(k, tx, inc uint32, val *value, al *alloc) (before, after uint32, ok bool) {
+	ky := &m.keys[k]
+	s := ky.lock()
+	n, above := m.find(ky, tx)
+	ti := uint64(tx)<<32 | uint64(inc)
+	if n != 0 { // rewritten by a later incarnation
+		nd := &m.nodes[n]
+		atomic.StoreUint64(&nd.txinc, busy)
+		for i := range val {
+			atomic.StoreUint64(&nd.val[i], val[i])
+		}
+		atomic.StoreUint64(&nd.txinc, ti)
+		ky.unlock(s)
+		return s, s + 2, true
+	}
+	if n, ok = m.newNode(al); !ok {
+		ky.unlock(s)
+		return s, s + 2, false
+	}
+	nd := &m.nodes[n]
+	nd.txinc, nd.val, nd.up = ti, *val, above
+	if above == 0 {
+		nd.next = ky.head.Load()
+	} else {
+		nd.next = m.nodes[above].next
+	}
+	if nd.next != 0 {
+		atomic.StoreUint32(&m.nodes[nd.next].up, n)
+	}
+	if above == 0 {
+		ky.head.Store(n)
+	} else {
+		atomic.StoreUint32(&m.nodes[above].next, n)
+	}
+	ky.unlock(s)
+	return s, s + 2, true
+}
+
+// update sets bits in the txinc of tx's entry of key k, if any.
+func (m *memory) update(k, tx uint32, bits uint64) {
+	ky := &m.keys[k]
+	s := ky.lock()
+	if n, _ := m.find(ky, tx); n != 0 {
+		nd := &m.nodes[n]
+		atomic.StoreUint64(&nd.txinc, nd.txinc|bits)
+	}
+	ky.unlock(s)
+}
+
+// remove deletes tx's entry of key k.
+func (m *memory) remove(k, tx uint32) { m.update(k, tx, removedBit) }
+
+// markEstimate turns tx's entry of key k into an ESTIMATE.
+func (m *memory) markEstimate(k, tx uint32) { m.update(k, tx, uint64(estimate)) }
 
 func addressValue(a common.Address) value {
 	return value{binary.LittleEndian.Uint64(a[0:]), binary.LittleEndian.Uint64(a[8:]), uint64(binary.LittleEndian.Uint32(a[16:]))}
@@ -300,30 +575,3 @@ func (s *slabs[T]) reset() {
 }
 
 const slabSize = 256
-
-// allocator is a worker's private source of slots, carved from its
-// arena's slabs. A slot it hands out stays its own until published.
-type allocator struct {
-	accounts *slabs[accountSlot]
-	addrs    *slabs[addressSlot]
-	acc      []accountSlot
-	adr      []addressSlot
-}
-
-// account returns a zeroed slot for idx, which the caller consumes (by
-// advancing acc) once it has published it.
-func (al *allocator) account(idx uint32) *accountSlot {
-	if len(al.acc) == 0 {
-		al.acc = al.accounts.next(slabSize)
-	}
-	al.acc[0] = accountSlot{idx: idx}
-	return &al.acc[0]
-}
-
-func (al *allocator) address(a common.Address) *addressSlot {
-	if len(al.adr) == 0 {
-		al.adr = al.addrs.next(slabSize)
-	}
-	al.adr[0] = addressSlot{addr: a}
-	return &al.adr[0]
-}

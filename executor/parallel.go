@@ -17,29 +17,36 @@ import (
 // errInternal reports a broken invariant of the executor itself.
 var errInternal = errors.New("executor: internal error")
 
+// Bounds of the read and write sets of an incarnation: ledger.Apply reads
+// at most 7 keys and writes at most 6. An incarnation exceeding them makes
+// the block fall back to sequential execution.
+const (
+	maxReads  = 8
+	maxWrites = 8
+)
+
 type readEntry struct {
-	v   *versions
+	key uint32
 	tx  uint32 // baseVersion for a read served by the base state
 	inc uint32
+	// node is the entry read (0 for the base state), seq the key's seq
+	// before the read.
+	node, seq uint32
 }
 
-type writeEntry struct {
-	v   *versions
-	val value
-}
-
-// incarnation is the read and write set of one execution of a
-// transaction. Once recorded it is immutable.
+// incarnation is the read set and the keys of the write set of one
+// execution of a transaction (the values written are in the multi-version
+// memory). Once recorded it is immutable. It holds no pointer, so the
+// slabs holding incarnations are never scanned by the garbage collector.
 type incarnation struct {
-	reads    []readEntry
-	writes   []writeEntry
-	readBuf  [8]readEntry
-	writeBuf [6]writeEntry
+	nr, nw int32
+	reads  [maxReads]readEntry
+	writes [maxWrites]uint32
 }
 
-func (r *incarnation) wrote(v *versions) bool {
-	for i := range r.writes {
-		if r.writes[i].v == v {
+func (r *incarnation) wrote(k uint32) bool {
+	for _, w := range r.writes[:r.nw] {
+		if w == k {
 			return true
 		}
 	}
@@ -53,7 +60,7 @@ type worker struct {
 
 	arena *arena
 	slab  []incarnation
-	al    allocator
+	al    alloc
 	view  view
 }
 
@@ -63,7 +70,7 @@ func (w *worker) newIncarnation() *incarnation {
 	}
 	r := &w.slab[0]
 	w.slab = w.slab[1:]
-	r.reads, r.writes = r.readBuf[:0], r.writeBuf[:0]
+	r.nr, r.nw = 0, 0
 	return r
 }
 
@@ -71,11 +78,8 @@ func (w *worker) newIncarnation() *incarnation {
 // blocks to spare the allocator and the garbage collector.
 type arena struct {
 	txs          []txState
-	accounts     accountTable
-	addrs        addressTable
+	mem          memory
 	incarnations slabs[incarnation]
-	accountSlots slabs[accountSlot]
-	addrSlots    slabs[addressSlot]
 }
 
 // arenas keeps a few arenas between blocks. It is not a sync.Pool, which
@@ -87,8 +91,9 @@ var arenas struct {
 
 const maxFreeArenas = 2
 
-// getArena returns an arena for a block of n transactions, cleared.
-func getArena(n int) *arena {
+// getArena returns an arena for a block of n transactions on workers
+// workers over a base whose next index is baseNext, cleared.
+func getArena(n, workers int, baseNext uint32) *arena {
 	a := new(arena)
 	arenas.Lock()
 	if k := len(arenas.free); k > 0 {
@@ -99,19 +104,16 @@ func getArena(n int) *arena {
 	if cap(a.txs) < n || cap(a.txs) > 4*n+64 {
 		a.txs = make([]txState, n)
 	} else {
-		a.txs = a.txs[:n]
-		clear(a.txs)
+		a.txs = a.txs[:n] // cleared by release
 	}
-	a.accounts.reset(3*n + 2) // see the sizing argument in Parallel
-	a.addrs.reset(n + 1)
+	a.mem.reset(n, workers, baseNext)
 	return a
 }
 
 // release returns a to the pool once nothing refers to it any more.
 func (a *arena) release() {
 	a.incarnations.reset()
-	a.accountSlots.reset()
-	a.addrSlots.reset()
+	clear(a.txs) // drop the references to transactions
 	arenas.Lock()
 	if len(arenas.free) < maxFreeArenas {
 		arenas.free = append(arenas.free, a)
@@ -128,9 +130,7 @@ type parallelExec struct {
 	p        ledger.Params
 	s        *scheduler
 	arena    *arena
-	accounts *accountTable
-	addrs    *addressTable
-	next     versions // the next-index counter
+	m        *memory
 	reexecs  atomic.Int64
 	maxReex  int64
 	adaptive bool // the default cap: also fall back on a high re-execution rate
@@ -159,22 +159,18 @@ func Parallel(ctx context.Context, base Base, txs []Tx, p ledger.Params, opts Op
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBase, err)
 	}
-	// A block touches at most its senders, the existing recipients of its
-	// addresses and the indices it creates: 3n+2 account indices; and at
-	// most n addresses.
-	a := getArena(n)
-	defer a.release()
 	workers := min(opts.workers(), max(n, 1))
+	a := getArena(n, workers, baseNext)
+	defer a.release()
 	e := &parallelExec{
 		ctx: ctx, base: base, baseNext: baseNext, txs: txs, p: p,
 		s: newScheduler(a.txs, workers), receipts: make([]Receipt, n), arena: a,
-		accounts: &a.accounts, addrs: &a.addrs,
+		m:       &a.mem,
 		maxReex: int64(opts.maxReexecutions(n)), adaptive: opts.MaxReexecutions == 0,
 	}
 	stats := make([]worker, workers)
 	for i := range stats {
 		stats[i].arena = a
-		stats[i].al = allocator{accounts: &a.accountSlots, addrs: &a.addrSlots}
 	}
 
 	var wg sync.WaitGroup
@@ -305,10 +301,14 @@ func (e *parallelExec) tryExecute(t task, st *worker) task {
 		st.executions++
 		rec := st.newIncarnation()
 		v := &st.view
-		*v = view{e: e, al: &st.al, tx: t.tx, rec: rec, blocked: -1}
+		v.reset(e, &st.al, t.tx, rec)
 		op, err := ts.prep.apply(v, e.p)
 		if v.err != nil {
 			e.fail(v.err)
+			return task{}
+		}
+		if v.full {
+			e.fallBack()
 			return task{}
 		}
 		if v.blocked >= 0 {
@@ -319,36 +319,57 @@ func (e *parallelExec) tryExecute(t task, st *worker) task {
 			continue // the blocking transaction finished meanwhile
 		}
 		if err != nil {
-			rec.writes = rec.writes[:0] // a failed transaction writes nothing
+			rec.nw = 0 // a failed transaction writes nothing
 		}
 		e.receipts[t.tx] = Receipt{Op: op, Err: err}
-		return e.s.finishExecution(t.tx, t.inc, e.record(t.tx, t.inc, rec))
+		wroteNew, ok := e.record(t.tx, t.inc, rec, &v.vals, &st.al)
+		if !ok {
+			e.fallBack()
+			return task{}
+		}
+		return e.s.finishExecution(t.tx, t.inc, wroteNew)
 	}
+}
+
+// fallBack stops the workers; Parallel then runs the transactions after
+// the committed prefix sequentially.
+func (e *parallelExec) fallBack() {
+	e.fellBack.Store(true)
+	e.s.stop()
 }
 
 // record publishes an incarnation's writes, removes those of the previous
 // incarnation it did not repeat, and reports whether it wrote a key the
-// previous one did not.
-func (e *parallelExec) record(tx, inc uint32, rec *incarnation) bool {
+// previous one did not. It returns ok false if the memory is exhausted.
+func (e *parallelExec) record(tx, inc uint32, rec *incarnation, vals *[maxWrites]value, al *alloc) (wroteNew, ok bool) {
 	ts := &e.s.txs[tx]
 	prev := ts.last.Load()
-	wroteNew := false
-	for i := range rec.writes {
-		w := &rec.writes[i]
-		w.v.write(tx, inc, w.val)
-		if prev == nil || !prev.wrote(w.v) {
+	for i, k := range rec.writes[:rec.nw] {
+		before, after, ok := e.m.write(k, tx, inc, &vals[i], al)
+		if !ok {
+			return false, false
+		}
+		// A key read and then written by this incarnation: if nothing
+		// else changed it since the read, this write (invisible to the
+		// read, which is below tx) leaves the read valid.
+		for j := range rec.reads[:rec.nr] {
+			if r := &rec.reads[j]; r.key == k && r.seq == before {
+				r.seq = after
+			}
+		}
+		if prev == nil || !prev.wrote(k) {
 			wroteNew = true
 		}
 	}
 	if prev != nil {
-		for i := range prev.writes {
-			if !rec.wrote(prev.writes[i].v) {
-				prev.writes[i].v.remove(tx)
+		for _, k := range prev.writes[:prev.nw] {
+			if !rec.wrote(k) {
+				e.m.remove(k, tx)
 			}
 		}
 	}
 	ts.last.Store(rec)
-	return wroteNew
+	return wroteNew, true
 }
 
 // validReads re-reads the last recorded read set of tx and reports whether
@@ -358,10 +379,9 @@ func (e *parallelExec) validReads(tx uint32) bool {
 	if rec == nil {
 		return false
 	}
-	for i := range rec.reads {
+	for i := range rec.reads[:rec.nr] {
 		r := &rec.reads[i]
-		wtx, inc := r.v.readVersion(tx)
-		if wtx != r.tx || inc != r.inc {
+		if !e.m.valid(r.key, tx, r) {
 			return false // includes an ESTIMATE, whose inc carries the mark
 		}
 	}
@@ -374,8 +394,8 @@ func (e *parallelExec) validate(t task, st *worker) task {
 	if aborted {
 		st.aborts++
 		rec := e.s.txs[t.tx].last.Load()
-		for i := range rec.writes {
-			rec.writes[i].v.markEstimate(t.tx)
+		for _, k := range rec.writes[:rec.nw] {
+			e.m.markEstimate(k, t.tx)
 		}
 	}
 	return e.s.finishValidation(t.tx, aborted)
@@ -386,11 +406,24 @@ func (e *parallelExec) validate(t task, st *worker) task {
 // execution.
 func (e *parallelExec) committedPrefix() int {
 	for k := range e.s.txs {
-		if e.s.txs[k].mu.status != executed || !e.validReads(uint32(k)) {
+		if st, _ := e.s.txs[k].status(); st != executed || !e.validReads(uint32(k)) {
 			return k
 		}
 	}
 	return len(e.s.txs)
+}
+
+// below returns the value of key k after the transactions below tx, once
+// no worker runs; ok is false if none of them wrote k.
+func (e *parallelExec) below(k, tx uint32) (r readResult, ok bool, err error) {
+	r = e.m.read(k, tx)
+	if r.tx == baseVersion {
+		return r, false, nil
+	}
+	if r.inc&estimate != 0 {
+		return r, false, fmt.Errorf("%w: estimate below the committed prefix", errInternal)
+	}
+	return r, true, nil
 }
 
 // writesBelow assembles the accounts written by transactions below tx and
@@ -401,24 +434,25 @@ func (e *parallelExec) writesBelow(tx uint32) (map[uint32]ledger.Account, uint32
 		a   ledger.Account
 	}
 	var ws []write
-	for i := range e.accounts.slots {
-		sl := e.accounts.slots[i].Load()
-		if sl == nil {
+	m := e.m
+	used := min(m.nkeys.Load(), uint64(len(m.keys)))
+	for k := uint32(keyChunk); uint64(k) < used; k++ {
+		if m.meta[k].kind != kindAccount {
 			continue
 		}
+		idx := m.meta[k].idx
 		var vals [numFields]value
 		var need [numFields]bool // to be read from the base state
 		written := false
-		for f := range numFields {
-			vs := &sl.f[f]
-			en, ok := vs.lastBelow(tx)
+		for f := range uint32(numFields) {
+			r, ok, err := e.below(k+f, tx)
 			switch {
-			case ok && en.inc&estimate != 0:
-				return nil, 0, fmt.Errorf("%w: estimate below the committed prefix", errInternal)
+			case err != nil:
+				return nil, 0, err
 			case ok:
-				vals[f], written = en.val, true
-			case vs.baseOK:
-				vals[f] = vs.base
+				vals[f], written = r.val, true
+			case r.cached:
+				vals[f] = r.val
 			default:
 				need[f] = true
 			}
@@ -434,29 +468,33 @@ func (e *parallelExec) writesBelow(tx uint32) (map[uint32]ledger.Account, uint32
 		}
 		var err error
 		if need[fieldAddress] {
-			a.Address, err = e.base.Address(sl.idx)
+			a.Address, err = e.base.Address(idx)
 		}
 		if err == nil && need[fieldPubKeyHash] {
-			a.PubKeyHash, err = e.base.PubKeyHash(sl.idx)
+			a.PubKeyHash, err = e.base.PubKeyHash(idx)
 		}
 		if err == nil && need[fieldNonce] {
-			a.Nonce, err = e.base.Nonce(sl.idx)
+			a.Nonce, err = e.base.Nonce(idx)
 		}
 		if err == nil && need[fieldBalance] {
-			a.Balance, err = e.base.Balance(sl.idx)
+			a.Balance, err = e.base.Balance(idx)
 		}
 		if err != nil {
 			return nil, 0, fmt.Errorf("%w: %w", ErrBase, err)
 		}
-		ws = append(ws, write{sl.idx, a})
+		ws = append(ws, write{idx, a})
 	}
 	w := make(map[uint32]ledger.Account, len(ws))
 	for i := range ws {
 		w[ws[i].idx] = ws[i].a
 	}
 	next := e.baseNext
-	if en, ok := e.next.lastBelow(tx); ok {
-		next = uint32(en.val[0])
+	r, ok, err := e.below(nextKey, tx)
+	if err != nil {
+		return nil, 0, err
+	}
+	if ok {
+		next = uint32(r.val[0])
 	}
 	return w, next, nil
 }
@@ -466,32 +504,52 @@ func (e *parallelExec) writesBelow(tx uint32) (map[uint32]ledger.Account, uint32
 // transaction below tx), then the base state; writes are buffered in rec.
 type view struct {
 	e       *parallelExec
-	al      *allocator
+	m       *memory
+	al      *alloc
 	tx      uint32
 	rec     *incarnation
-	blocked int64 // the transaction whose ESTIMATE a read hit, or -1
-	err     error // fatal: base failure or full table
-	// last and prev cache the two slots used last (a sender and a
-	// recipient).
-	last, prev *accountSlot
+	vals    [maxWrites]value // the values of rec.writes
+	r       readResult       // scratch
+	blocked int64            // the transaction whose ESTIMATE a read hit, or -1
+	err     error            // fatal: base failure
+	full    bool             // the read or write set or the memory is full
+	// The first keys of the two accounts used last (a sender and a
+	// recipient), 0 for none.
+	lastIdx, prevIdx uint32
+	lastKey, prevKey uint32
 }
 
 var _ ledger.State = (*view)(nil)
 
-func (v *view) slot(idx uint32) (*accountSlot, error) {
-	if v.last != nil && v.last.idx == idx {
-		return v.last, nil
+// reset prepares v for an incarnation of tx recording into rec.
+func (v *view) reset(e *parallelExec, al *alloc, tx uint32, rec *incarnation) {
+	v.e, v.m, v.al, v.tx, v.rec = e, e.m, al, tx, rec
+	v.blocked, v.err, v.full = -1, nil, false
+	v.lastKey, v.prevKey = 0, 0
+}
+
+// slot returns the first key of account idx.
+func (v *view) slot(idx uint32) (uint32, error) {
+	if v.lastKey != 0 && v.lastIdx == idx {
+		return v.lastKey, nil
 	}
-	if v.prev != nil && v.prev.idx == idx {
-		v.last, v.prev = v.prev, v.last
-		return v.last, nil
+	if v.prevKey != 0 && v.prevIdx == idx {
+		v.lastIdx, v.prevIdx = v.prevIdx, v.lastIdx
+		v.lastKey, v.prevKey = v.prevKey, v.lastKey
+		return v.lastKey, nil
 	}
-	sl := v.e.accounts.get(idx, v.al)
-	if sl == nil {
-		return nil, v.fatal(fmt.Errorf("%w: account table full", errInternal))
+	k, ok := v.m.account(idx, v.al)
+	if !ok {
+		return 0, v.setFull()
 	}
-	v.last, v.prev = sl, v.last
-	return sl, nil
+	v.prevIdx, v.prevKey = v.lastIdx, v.lastKey
+	v.lastIdx, v.lastKey = idx, k
+	return k, nil
+}
+
+func (v *view) setFull() error {
+	v.full = true
+	return errFull
 }
 
 func (v *view) fatal(err error) error {
@@ -503,108 +561,121 @@ func (v *view) fatal(err error) error {
 
 func (v *view) baseErr(err error) error { return v.fatal(fmt.Errorf("%w: %w", ErrBase, err)) }
 
-// read returns the value of key vs for this incarnation; fromBase means
-// the caller must read the base state (and cache it with vs.setBase).
-func (v *view) read(vs *versions) (val value, fromBase bool, err error) {
-	for i := range v.rec.writes {
-		if v.rec.writes[i].v == vs {
-			return v.rec.writes[i].val, false, nil
+// read sets *val to the value of key k for this incarnation; fromBase
+// means the caller must read the base state (and cache it with setBase).
+func (v *view) read(k uint32, val *value) (fromBase bool, err error) {
+	rec := v.rec
+	for i, w := range rec.writes[:rec.nw] {
+		if w == k {
+			*val = v.vals[i]
+			return false, nil
 		}
 	}
-	en, found, cached := vs.read(v.tx)
-	if !found {
-		v.rec.reads = append(v.rec.reads, readEntry{v: vs, tx: baseVersion})
-		return en.val, !cached, nil
+	if rec.nr == maxReads {
+		return false, v.setFull()
 	}
-	if en.inc&estimate != 0 {
-		v.blocked = int64(en.tx)
-		return val, false, errEstimate
+	r := &v.r
+	v.m.readInto(k, v.tx, r)
+	if r.tx != baseVersion && r.inc&estimate != 0 {
+		v.blocked = int64(r.tx)
+		return false, errEstimate
 	}
-	v.rec.reads = append(v.rec.reads, readEntry{v: vs, tx: en.tx, inc: en.inc})
-	return en.val, false, nil
+	rec.reads[rec.nr] = readEntry{key: k, tx: r.tx, inc: r.inc, node: r.node, seq: r.seq}
+	rec.nr++
+	*val = r.val
+	return r.tx == baseVersion && !r.cached, nil
 }
 
-func (v *view) write(vs *versions, val value) {
-	for i := range v.rec.writes {
-		if v.rec.writes[i].v == vs {
-			v.rec.writes[i].val = val
+func (v *view) write(k uint32, val value) {
+	rec := v.rec
+	for i, w := range rec.writes[:rec.nw] {
+		if w == k {
+			v.vals[i] = val
 			return
 		}
 	}
-	v.rec.writes = append(v.rec.writes, writeEntry{v: vs, val: val})
+	if rec.nw == maxWrites {
+		v.full = true
+		return
+	}
+	rec.writes[rec.nw] = k
+	v.vals[rec.nw] = val
+	rec.nw++
 }
 
-func (v *view) field(idx uint32, f int) (value, *versions, error) {
+// field sets *val to the value of field f of account idx; k is not 0 if
+// it must be read from the base state and cached in key k.
+func (v *view) field(idx uint32, f uint32, val *value) (k uint32, err error) {
 	sl, err := v.slot(idx)
 	if err != nil {
-		return value{}, nil, err
+		return 0, err
 	}
-	vs := &sl.f[f]
-	val, fromBase, err := v.read(vs)
+	fromBase, err := v.read(sl+f, val)
 	if fromBase {
-		return val, vs, err
+		return sl + f, err
 	}
-	return val, nil, err
+	return 0, err
 }
 
 func (v *view) Address(idx uint32) (common.Address, error) {
-	val, vs, err := v.field(idx, fieldAddress)
-	if err != nil || vs == nil {
+	var val value
+	k, err := v.field(idx, fieldAddress, &val)
+	if err != nil || k == 0 {
 		return valueAddress(val), err
 	}
 	a, err := v.e.base.Address(idx)
 	if err != nil {
 		return a, v.baseErr(err)
 	}
-	vs.setBase(addressValue(a))
+	v.m.setBase(k, addressValue(a))
 	return a, nil
 }
 
-func (v *view) PubKeyHash(idx uint32) (fr.Element, error) {
-	val, vs, err := v.field(idx, fieldPubKeyHash)
-	if err != nil || vs == nil {
-		return fr.Element(val), err
+func (v *view) PubKeyHash(idx uint32) (h fr.Element, err error) {
+	k, err := v.field(idx, fieldPubKeyHash, (*value)(&h))
+	if err != nil || k == 0 {
+		return h, err
 	}
-	h, err := v.e.base.PubKeyHash(idx)
-	if err != nil {
+	if h, err = v.e.base.PubKeyHash(idx); err != nil {
 		return h, v.baseErr(err)
 	}
-	vs.setBase(value(h))
+	v.m.setBase(k, value(h))
 	return h, nil
 }
 
 func (v *view) Nonce(idx uint32) (uint32, error) {
-	val, vs, err := v.field(idx, fieldNonce)
-	if err != nil || vs == nil {
+	var val value
+	k, err := v.field(idx, fieldNonce, &val)
+	if err != nil || k == 0 {
 		return uint32(val[0]), err
 	}
 	n, err := v.e.base.Nonce(idx)
 	if err != nil {
 		return n, v.baseErr(err)
 	}
-	vs.setBase(value{uint64(n)})
+	v.m.setBase(k, value{uint64(n)})
 	return n, nil
 }
 
-func (v *view) Balance(idx uint32) (uint256.Int, error) {
-	val, vs, err := v.field(idx, fieldBalance)
-	if err != nil || vs == nil {
-		return uint256.Int(val), err
+func (v *view) Balance(idx uint32) (b uint256.Int, err error) {
+	k, err := v.field(idx, fieldBalance, (*value)(&b))
+	if err != nil || k == 0 {
+		return b, err
 	}
-	b, err := v.e.base.Balance(idx)
-	if err != nil {
+	if b, err = v.e.base.Balance(idx); err != nil {
 		return b, v.baseErr(err)
 	}
-	vs.setBase(value(b))
+	v.m.setBase(k, value(b))
 	return b, nil
 }
 
 func (v *view) Lookup(addr common.Address) (uint32, bool, error) {
-	sl := v.e.addrs.get(addr, v.al)
-	if sl == nil {
-		return 0, false, v.fatal(fmt.Errorf("%w: address table full", errInternal))
+	k, ok := v.m.address(addr, v.al)
+	if !ok {
+		return 0, false, v.setFull()
 	}
-	val, fromBase, err := v.read(&sl.v)
+	var val value
+	fromBase, err := v.read(k, &val)
 	if err != nil {
 		return 0, false, err
 	}
@@ -619,12 +690,13 @@ func (v *view) Lookup(addr common.Address) (uint32, bool, error) {
 	if ok {
 		val[1] = 1
 	}
-	sl.v.setBase(val)
+	v.m.setBase(k, val)
 	return idx, ok, nil
 }
 
 func (v *view) NextIndex() (uint32, error) {
-	val, fromBase, err := v.read(&v.e.next)
+	var val value
+	fromBase, err := v.read(nextKey, &val)
 	if err != nil {
 		return 0, err
 	}
@@ -636,19 +708,19 @@ func (v *view) NextIndex() (uint32, error) {
 
 func (v *view) SetPubKeyHash(idx uint32, h fr.Element) {
 	if sl, err := v.slot(idx); err == nil {
-		v.write(&sl.f[fieldPubKeyHash], value(h))
+		v.write(sl+fieldPubKeyHash, value(h))
 	}
 }
 
 func (v *view) SetNonce(idx uint32, n uint32) {
 	if sl, err := v.slot(idx); err == nil {
-		v.write(&sl.f[fieldNonce], value{uint64(n)})
+		v.write(sl+fieldNonce, value{uint64(n)})
 	}
 }
 
 func (v *view) SetBalance(idx uint32, b uint256.Int) {
 	if sl, err := v.slot(idx); err == nil {
-		v.write(&sl.f[fieldBalance], value(b))
+		v.write(sl+fieldBalance, value(b))
 	}
 }
 
@@ -657,14 +729,14 @@ func (v *view) Create(idx uint32, addr common.Address) {
 	if err != nil {
 		return
 	}
-	as := v.e.addrs.get(addr, v.al)
-	if as == nil {
-		v.fatal(fmt.Errorf("%w: address table full", errInternal))
+	k, ok := v.m.address(addr, v.al)
+	if !ok {
+		v.full = true
 		return
 	}
-	v.write(&sl.f[fieldAddress], addressValue(addr))
-	v.write(&as.v, value{uint64(idx), 1})
-	v.write(&v.e.next, value{uint64(idx) + 1})
+	v.write(sl+fieldAddress, addressValue(addr))
+	v.write(k, value{uint64(idx), 1})
+	v.write(nextKey, value{uint64(idx) + 1})
 }
 
 // prefixView is the Base of the sequential fallback: the state after the
@@ -674,63 +746,58 @@ type prefixView struct {
 	tx uint32
 }
 
-func (b *prefixView) entry(vs *versions) (value, bool, error) {
-	en, ok := vs.lastBelow(b.tx)
-	if ok && en.inc&estimate != 0 {
-		return value{}, false, fmt.Errorf("%w: estimate below the committed prefix", errInternal)
+// field returns the value of field f of account idx after the prefix;
+// ok is false if the prefix did not write it.
+func (b *prefixView) field(idx, f uint32) (value, bool, error) {
+	k, ok := b.e.m.account(idx, nil)
+	if !ok {
+		return value{}, false, nil
 	}
-	return en.val, ok, nil
+	r, ok, err := b.e.below(k+f, b.tx)
+	return r.val, ok, err
 }
 
 func (b *prefixView) Address(idx uint32) (common.Address, error) {
-	if sl := b.e.accounts.get(idx, nil); sl != nil {
-		if val, ok, err := b.entry(&sl.f[fieldAddress]); ok || err != nil {
-			return valueAddress(val), err
-		}
+	if val, ok, err := b.field(idx, fieldAddress); ok || err != nil {
+		return valueAddress(val), err
 	}
 	return b.e.base.Address(idx)
 }
 
 func (b *prefixView) PubKeyHash(idx uint32) (fr.Element, error) {
-	if sl := b.e.accounts.get(idx, nil); sl != nil {
-		if val, ok, err := b.entry(&sl.f[fieldPubKeyHash]); ok || err != nil {
-			return fr.Element(val), err
-		}
+	if val, ok, err := b.field(idx, fieldPubKeyHash); ok || err != nil {
+		return fr.Element(val), err
 	}
 	return b.e.base.PubKeyHash(idx)
 }
 
 func (b *prefixView) Nonce(idx uint32) (uint32, error) {
-	if sl := b.e.accounts.get(idx, nil); sl != nil {
-		if val, ok, err := b.entry(&sl.f[fieldNonce]); ok || err != nil {
-			return uint32(val[0]), err
-		}
+	if val, ok, err := b.field(idx, fieldNonce); ok || err != nil {
+		return uint32(val[0]), err
 	}
 	return b.e.base.Nonce(idx)
 }
 
 func (b *prefixView) Balance(idx uint32) (uint256.Int, error) {
-	if sl := b.e.accounts.get(idx, nil); sl != nil {
-		if val, ok, err := b.entry(&sl.f[fieldBalance]); ok || err != nil {
-			return uint256.Int(val), err
-		}
+	if val, ok, err := b.field(idx, fieldBalance); ok || err != nil {
+		return uint256.Int(val), err
 	}
 	return b.e.base.Balance(idx)
 }
 
 func (b *prefixView) Lookup(addr common.Address) (uint32, bool, error) {
-	if sl := b.e.addrs.get(addr, nil); sl != nil {
-		if val, ok, err := b.entry(&sl.v); ok || err != nil {
-			return uint32(val[0]), ok, err
+	if k, ok := b.e.m.address(addr, nil); ok {
+		if r, ok, err := b.e.below(k, b.tx); ok || err != nil {
+			return uint32(r.val[0]), ok, err
 		}
 	}
 	return b.e.base.Lookup(addr)
 }
 
 func (b *prefixView) NextIndex() (uint32, error) {
-	val, ok, err := b.entry(&b.e.next)
+	r, ok, err := b.e.below(nextKey, b.tx)
 	if ok || err != nil {
-		return uint32(val[0]), err
+		return uint32(r.val[0]), err
 	}
 	return b.e.baseNext, nil
 }

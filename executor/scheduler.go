@@ -35,25 +35,41 @@ type task struct {
 
 // txState is the scheduler's and the memory's record of one transaction.
 type txState struct {
-	mu struct {
+	// state is the transaction's current incarnation and status,
+	// inc<<8 | status. Each transition is one atomic operation: a
+	// compare-and-swap where workers may race for it (claiming an
+	// execution, aborting a validated incarnation), a store where only
+	// one worker may make it.
+	state atomic.Uint64
+	// hasDeps is set, under mu, once a transaction was suspended on this
+	// one; finishExecution takes mu only then.
+	hasDeps atomic.Bool
+	mu      struct {
 		sync.Mutex
-		// status and inc are the transaction's state and current
-		// incarnation; deps are the transactions waiting for this one to
-		// finish executing (they read one of its ESTIMATE markers).
-		status status
-		inc    uint32
-		deps   []uint32
+		// deps are the transactions waiting for this one to finish
+		// executing (they read one of its ESTIMATE markers).
+		deps []uint32
 	}
-	// executing mirrors status == executing, for nextTask to peek at.
-	executing atomic.Bool
 	// last is the read and write set of the last recorded incarnation,
 	// replaced (never mutated) by the next one, so validators may read it
 	// concurrently.
 	last atomic.Pointer[incarnation]
 	// prep and prepDone are only accessed by the worker executing the
-	// transaction; executions of one transaction are ordered by mu.
+	// transaction; executions of one transaction are ordered by state.
 	prep     prepared
 	prepDone bool
+}
+
+func makeState(inc uint32, st status) uint64 { return uint64(inc)<<8 | uint64(st) }
+
+func stateStatus(x uint64) status { return status(x) }
+
+func stateInc(x uint64) uint32 { return uint32(x >> 8) }
+
+// status returns the transaction's status and incarnation.
+func (ts *txState) status() (status, uint32) {
+	x := ts.state.Load()
+	return stateStatus(x), stateInc(x)
 }
 
 type paddedUint64 struct {
@@ -114,7 +130,7 @@ func (s *scheduler) stop() {
 // windowFull reports that the transaction at the validation index is
 // executing and execution is a full window ahead of it.
 func (s *scheduler) windowFull(v, x uint64) bool {
-	return v < x && x < s.n && x >= v+s.window && s.txs[v].executing.Load()
+	return v < x && x < s.n && x >= v+s.window && stateStatus(s.txs[v].state.Load()) == executing
 }
 
 // blocked reports that no task can be claimed now.
@@ -135,7 +151,7 @@ func (s *scheduler) idle(ep uint64) {
 	s.mu.Lock()
 	s.sleepers.Add(1)
 	// blocked is checked after counting ourselves as a sleeper:
-	// finishExecution clears executing before it looks for sleepers.
+	// finishExecution leaves executing before it looks for sleepers.
 	for s.epoch.Load() == ep && !s.done.Load() && !s.halt.Load() && s.blocked() {
 		s.cond.Wait()
 	}
@@ -178,15 +194,10 @@ func (s *scheduler) decreaseValIdx(target uint64) {
 func (s *scheduler) tryIncarnate(tx uint64) (task, bool) {
 	if tx < s.n {
 		ts := &s.txs[tx]
-		ts.mu.Lock()
-		if ts.mu.status == readyToExecute {
-			ts.mu.status = executing
-			ts.executing.Store(true)
-			inc := ts.mu.inc
-			ts.mu.Unlock()
-			return task{kind: executionTask, tx: uint32(tx), inc: inc}, true
+		x := ts.state.Load()
+		if stateStatus(x) == readyToExecute && ts.state.CompareAndSwap(x, makeState(stateInc(x), executing)) {
+			return task{kind: executionTask, tx: uint32(tx), inc: stateInc(x)}, true
 		}
-		ts.mu.Unlock()
 	}
 	s.active.Add(-1)
 	return task{}, false
@@ -210,14 +221,9 @@ func (s *scheduler) nextVersionToValidate() task {
 	s.active.Add(1)
 	idx := s.valIdx.Add(1) - 1
 	if idx < s.n {
-		ts := &s.txs[idx]
-		ts.mu.Lock()
-		if ts.mu.status == executed {
-			inc := ts.mu.inc
-			ts.mu.Unlock()
+		if st, inc := s.txs[idx].status(); st == executed {
 			return task{kind: validationTask, tx: uint32(idx), inc: inc}
 		}
-		ts.mu.Unlock()
 	}
 	s.active.Add(-1)
 	return task{}
@@ -229,7 +235,7 @@ func (s *scheduler) nextTask() task {
 		// Claiming the validation of a transaction that is still executing
 		// would skip it, and its successors would be validated again when
 		// it finishes; execute ahead instead, within the window.
-		if v >= s.n || x >= s.n || !s.txs[v].executing.Load() {
+		if v >= s.n || x >= s.n || stateStatus(s.txs[v].state.Load()) != executing {
 			return s.nextVersionToValidate()
 		}
 		if s.windowFull(v, x) {
@@ -244,38 +250,38 @@ func (s *scheduler) nextTask() task {
 func (s *scheduler) addDependency(tx, blocking uint32) bool {
 	b := &s.txs[blocking]
 	b.mu.Lock()
-	if b.mu.status == executed {
+	// hasDeps is set before the status is read, and finishExecution sets
+	// the status before it reads hasDeps: one of them sees the other.
+	b.hasDeps.Store(true)
+	if st, _ := b.status(); st == executed {
 		b.mu.Unlock()
 		return false
 	}
-	t := &s.txs[tx] // tx > blocking: locks are taken in index order
-	t.mu.Lock()
-	t.mu.status = aborting
-	t.executing.Store(false)
-	t.mu.Unlock()
+	t := &s.txs[tx] // executing, by the caller only
+	t.state.Store(makeState(stateInc(t.state.Load()), aborting))
 	b.mu.deps = append(b.mu.deps, tx)
 	b.mu.Unlock()
 	s.active.Add(-1)
 	return true
 }
 
-// setReady moves an aborting transaction to its next incarnation.
+// setReady moves an aborting transaction, which only the caller may
+// change, to its next incarnation.
 func (s *scheduler) setReady(tx uint32) {
 	ts := &s.txs[tx]
-	ts.mu.Lock()
-	ts.mu.status = readyToExecute
-	ts.mu.inc++
-	ts.mu.Unlock()
+	ts.state.Store(makeState(stateInc(ts.state.Load())+1, readyToExecute))
 }
 
 func (s *scheduler) finishExecution(tx, inc uint32, wroteNewKey bool) task {
 	ts := &s.txs[tx]
-	ts.mu.Lock()
-	ts.mu.status = executed
-	ts.executing.Store(false)
-	deps := ts.mu.deps
-	ts.mu.deps = nil
-	ts.mu.Unlock()
+	ts.state.Store(makeState(inc, executed))
+	var deps []uint32
+	if ts.hasDeps.Load() {
+		ts.mu.Lock()
+		deps = ts.mu.deps
+		ts.mu.deps = nil
+		ts.mu.Unlock()
+	}
 	if s.sleepers.Load() > 0 {
 		s.wake() // a worker may wait for this transaction to validate it
 	}
@@ -298,14 +304,7 @@ func (s *scheduler) finishExecution(tx, inc uint32, wroteNewKey bool) task {
 }
 
 func (s *scheduler) tryValidationAbort(tx, inc uint32) bool {
-	ts := &s.txs[tx]
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	if ts.mu.status == executed && ts.mu.inc == inc {
-		ts.mu.status = aborting
-		return true
-	}
-	return false
+	return s.txs[tx].state.CompareAndSwap(makeState(inc, executed), makeState(inc, aborting))
 }
 
 func (s *scheduler) finishValidation(tx uint32, aborted bool) task {
