@@ -105,11 +105,6 @@ func vecErr(err error) {
 	}
 }
 
-func e2VecAdd(z, x, y e2Vec) {
-	vecErr(asm.Add(z.a, x.a, y.a))
-	vecErr(asm.Add(z.b, x.b, y.b))
-}
-
 func e2VecSub(z, x, y e2Vec) {
 	vecErr(asm.Sub(z.a, x.a, y.a))
 	vecErr(asm.Sub(z.b, x.b, y.b))

@@ -2,6 +2,7 @@ package accel
 
 import (
 	"errors"
+	"github.com/consensys/gnark-crypto/utils"
 	"math/big"
 	"testing"
 
@@ -77,7 +78,7 @@ func TestGroth16QuotientExact(t *testing.T) {
 			coeffs := func(x []fr.Element) []fr.Element {
 				x = append([]fr.Element(nil), x...)
 				ref.FFTInverse(x, fft.DIF)
-				fft.BitReverse(x)
+				utils.BitReverse(x)
 				return x
 			}
 			pa, pb, pc := coeffs(a), coeffs(b), coeffs(c)
@@ -85,7 +86,7 @@ func TestGroth16QuotientExact(t *testing.T) {
 				t.Fatal(err)
 			}
 			h := a
-			fft.BitReverse(h)
+			utils.BitReverse(h)
 			if !h[n-1].IsZero() {
 				t.Fatal("deg H must be at most n-2")
 			}
