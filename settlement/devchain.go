@@ -15,6 +15,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core"
+	"github.com/ethereum/go-ethereum/core/rawdb"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/eth"
@@ -179,6 +180,11 @@ func StartDevChain(c DevConfig) (*DevChain, error) {
 	ec.Genesis = DevGenesis(c.ChainID, c.Accounts)
 	maps.Copy(ec.Genesis.Alloc, c.Alloc)
 	ec.SyncMode = ethconfig.FullSync
+	// Archive mode on the hash scheme commits every block's state to disk as
+	// it is sealed, so the chain survives a killed process (the default
+	// keeps recent state in memory and, after a crash, rewinds to genesis).
+	ec.NoPruning = true
+	ec.StateScheme = rawdb.HashScheme
 	ec.Miner.PendingFeeRecipient = crypto.PubkeyToAddress(DevKey(0).PublicKey)
 	backend, err := eth.New(stack, &ec)
 	if err != nil {
