@@ -2,8 +2,6 @@ package node_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,10 +20,6 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
-	"github.com/ethereum/go-ethereum/core/types"
-	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/ethereum/go-ethereum/ethclient"
-	"github.com/ethereum/go-ethereum/params"
 
 	"github.com/veloxlabs/velox/client"
 	"github.com/veloxlabs/velox/node"
@@ -153,35 +147,6 @@ func (p *veloxProc) waitHealthy(t *testing.T, d time.Duration) {
 	}
 }
 
-// sendETH pays amount wei from key to `to` on the L1 and waits for it.
-func sendETH(ctx context.Context, t *testing.T, l1 *ethclient.Client, key *ecdsa.PrivateKey, to common.Address, amount *big.Int) {
-	t.Helper()
-	id, err := l1.ChainID(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nonce, err := l1.PendingNonceAt(ctx, crypto.PubkeyToAddress(key.PublicKey))
-	if err != nil {
-		t.Fatal(err)
-	}
-	head, err := l1.HeaderByNumber(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	feeCap := new(big.Int).Add(new(big.Int).Mul(head.BaseFee, big.NewInt(2)), big.NewInt(params.GWei))
-	tx, err := types.SignNewTx(key, types.LatestSignerForChainID(id), &types.DynamicFeeTx{
-		Nonce: nonce, GasTipCap: big.NewInt(params.GWei), GasFeeCap: feeCap, Gas: 21000, To: &to, Value: amount})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l1.SendTransaction(ctx, tx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := settlement.WaitMined(ctx, l1, tx.Hash()); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // crashSender is a funded wallet whose transfers are sent one at a time
 // (under mu), so that at most one of them is in flight at the kill.
 type crashSender struct {
@@ -202,18 +167,10 @@ func TestCrashRecovery(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 8*time.Minute)
 	defer cancel()
 	bin := buildVelox(t)
-	// The L1 is a development chain in the test process, not the node's
-	// embedded one: a SIGKILL loses the embedded L1's unflushed chain
-	// (geth keeps recent state in memory), and this test is about the
-	// node's own durability.
+	// The node runs its embedded L1 (in its data directory, killed with it),
+	// with the L1's JSON-RPC on loopback for the test's deposits.
 	l1Addr := freeAddr(t)
-	dev, err := settlement.StartDevChain(settlement.DevConfig{BlockTime: 200 * time.Millisecond, HTTPAddr: l1Addr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = dev.Close() })
-	l1 := dev.Client()
-	l1Flags := []string{"--l1.rpc", "http://" + l1Addr, "--l1.key", hex.EncodeToString(crypto.FromECDSA(settlement.DevKey(0)))}
+	l1Flags := []string{"--l1.http", "--l1.http.addr", l1Addr}
 	dataDir := t.TempDir()
 	p1 := startVelox(t, bin, dataDir, "velox-1", l1Flags...)
 	// The first start makes the circuit keys if none are cached.
@@ -230,7 +187,11 @@ func TestCrashRecovery(t *testing.T) {
 	if err := json.Unmarshal(raw, &dep); err != nil {
 		t.Fatal(err)
 	}
-	sendETH(ctx, t, l1, settlement.DevKey(9), dep.Sequencer, ether(100))
+	l1, err := settlement.Dial(ctx, "http://"+l1Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(l1.Close)
 	rollup := settlement.NewRollup(l1, dep.Rollup)
 	wallets := []*client.Wallet{wallet(t, 1), wallet(t, 2)}
 	for _, w := range wallets {
