@@ -36,8 +36,13 @@ func (b Backend) String() string {
 	return "velox"
 }
 
-// ErrStopped is returned by Submit after Stop.
-var ErrStopped = errors.New("prover: service stopped")
+// Service errors.
+var (
+	// ErrStopped is returned by Submit after Stop.
+	ErrStopped = errors.New("prover: service stopped")
+	// ErrNotStarted is returned by Submit before Start.
+	ErrNotStarted = errors.New("prover: service not started")
+)
 
 // Timings of one proof.
 type Timings struct {
@@ -186,8 +191,12 @@ func (s *Service) Start(ctx context.Context) error {
 }
 
 // Submit queues a batch. It blocks while InFlight batches are pending,
-// which bounds memory, and returns ctx's error or ErrStopped if it gives up.
+// which bounds memory, and returns ctx's error or ErrStopped if it gives up,
+// and ErrNotStarted before Start.
 func (s *Service) Submit(ctx context.Context, w *ledger.BatchWitness) error {
+	if s.ctx == nil {
+		return ErrNotStarted
+	}
 	select {
 	case s.slots <- struct{}{}:
 	case <-ctx.Done():

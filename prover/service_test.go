@@ -2,6 +2,7 @@ package prover
 
 import (
 	"context"
+	"errors"
 	"os"
 	"sync"
 	"testing"
@@ -185,5 +186,12 @@ func TestKeysCachedAndMismatchRefused(t *testing.T) {
 	}
 	if _, err := LoadOrSetup(context.Background(), t.TempDir(), testCfg, KeyOptions{}); err == nil {
 		t.Fatal("missing keys without setup accepted")
+	}
+}
+
+func TestServiceSubmitBeforeStart(t *testing.T) {
+	s := NewService(&Keys{Config: testCfg}, ServiceOptions{})
+	if err := s.Submit(context.Background(), &ledger.BatchWitness{}); !errors.Is(err, ErrNotStarted) {
+		t.Fatalf("submit before start: %v, want ErrNotStarted", err)
 	}
 }
