@@ -1,6 +1,8 @@
 package client
 
 import (
+	"time"
+
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 )
@@ -161,4 +163,31 @@ type ProverStatus struct {
 	LastProveSeconds float64         `json:"lastProveSeconds,omitempty"`
 	LastError        string          `json:"lastError,omitempty"`
 	TreeBatch        hexutil.Uint64  `json:"treeBatch"`
+
+	// The proving queue: see docs/RPC.md.
+	Queue        string         `json:"queue"`
+	Waiting      int            `json:"waiting"`
+	Duplicates   uint64         `json:"duplicates"`
+	Redeliveries uint64         `json:"redeliveries"`
+	Rejected     uint64         `json:"rejected"`
+	Workers      []ProverWorker `json:"workers"`
+	Parked       []ParkedJob    `json:"parked"`
+}
+
+// ProverWorker is a prover worker the node heard from recently.
+type ProverWorker struct {
+	ID       string          `json:"id"`
+	InFlight int             `json:"inFlight"`
+	Batch    *hexutil.Uint64 `json:"batch,omitempty"`
+	Proven   uint64          `json:"proven"`
+	Failed   uint64          `json:"failed"`
+	LastSeen time.Time       `json:"lastSeen"`
+}
+
+// ParkedJob is a proving job the node stopped retrying.
+type ParkedJob struct {
+	Batch    hexutil.Uint64 `json:"batch"`
+	Attempts int            `json:"attempts"`
+	Reason   string         `json:"reason"`
+	At       time.Time      `json:"at"`
 }

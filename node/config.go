@@ -12,6 +12,7 @@ import (
 
 	"github.com/veloxlabs/velox/ledger"
 	"github.com/veloxlabs/velox/prover/circuit"
+	"github.com/veloxlabs/velox/prover/dist"
 )
 
 // Defaults applied by Config.WithDefaults to zero fields.
@@ -62,7 +63,8 @@ type Config struct {
 	// are cached for the circuit.
 	NoDevSetup bool
 	// SetupProgress, if set, is told each key stage ("compile", "setup",
-	// "write", "load") as it starts, for a progress display.
+	// "write", "load") as it starts, for a progress display, and "ready"
+	// when the keys are loaded.
 	SetupProgress func(stage string)
 
 	// BlockTime is the mini-block interval; BatchTimeout closes a partly
@@ -81,6 +83,26 @@ type Config struct {
 	MaxPoolTxs int
 
 	L1 L1Config
+	// NATS is the proving queue.
+	NATS NATSConfig
+}
+
+// NATSConfig selects the proving queue: NATS JetStream, on a server the
+// node embeds (URL empty, the default; storage in DataDir/nats) or an
+// external NATS cluster (URL set). Prover workers (`velox prover`) connect
+// to the same server.
+type NATSConfig struct {
+	// URL of an external NATS server with JetStream; empty embeds one.
+	URL string
+	// Addr is where the embedded server listens (default
+	// dist.DefaultAddr, loopback; port 0 picks a free port).
+	Addr string
+	// NoLocalProver leaves all proving to external workers; by default the
+	// node also runs one worker in its own process.
+	NoLocalProver bool
+	// AckWait is how long a worker may go without a heartbeat before its
+	// job goes to another worker (default dist.DefaultAckWait).
+	AckWait time.Duration
 }
 
 // L1Config selects the L1: the embedded development chain (RPCURL empty,
@@ -154,6 +176,10 @@ func (c Config) WithDefaults() Config {
 		c.L1.PriorityDeadline = DefaultPriorityDeadline
 	}
 	set(&c.L1.PollInterval, DefaultL1PollInterval)
+	if c.NATS.URL == "" && c.NATS.Addr == "" {
+		c.NATS.Addr = dist.DefaultAddr
+	}
+	set(&c.NATS.AckWait, dist.DefaultAckWait)
 	return c
 }
 
@@ -220,6 +246,25 @@ func (c *Config) Check() error {
 		if c.L1.EmbeddedHTTPAddr == c.RPCAddr {
 			return bad("the embedded L1 and the L2 RPC both listen on %s", c.RPCAddr)
 		}
+	}
+	if c.NATS.URL != "" {
+		u, err := url.Parse(c.NATS.URL)
+		if err != nil || (u.Scheme != "nats" && u.Scheme != "tls" && u.Scheme != "ws" && u.Scheme != "wss") {
+			return bad("NATS URL %q: want nats://host:port", c.NATS.URL)
+		}
+		if c.NATS.Addr != "" {
+			return bad("an embedded NATS address (%s) cannot be set with an external NATS URL (%s)", c.NATS.Addr, c.NATS.URL)
+		}
+	} else {
+		if _, _, err := splitAddr(c.NATS.Addr); err != nil {
+			return bad("NATS address %q: %v (want host:port, e.g. %s)", c.NATS.Addr, err, dist.DefaultAddr)
+		}
+		if _, port, _ := splitAddr(c.NATS.Addr); port != 0 && (c.NATS.Addr == c.RPCAddr || (c.L1.EmbeddedHTTP && c.NATS.Addr == c.L1.EmbeddedHTTPAddr)) {
+			return bad("the embedded NATS server and another service both listen on %s", c.NATS.Addr)
+		}
+	}
+	if c.NATS.AckWait < time.Second {
+		return bad("NATS ack wait %v is under a second", c.NATS.AckWait)
 	}
 	if c.L1.Confirmations > 1000 {
 		return bad("%d L1 confirmations is more than 1000", c.L1.Confirmations)

@@ -72,7 +72,7 @@ func startVelox(t *testing.T, bin, dataDir, name string, extra ...string) *velox
 	rpcAddr := freeAddr(t)
 	args := append([]string{"node", "--datadir", dataDir, "--rpc.addr", rpcAddr, "--keys", keyDir,
 		"--circuit.slots", "8", "--circuit.depth", "4", "--chain-id", strconv.Itoa(testChainID),
-		"--block-time", "2ms", "--l1.confirmations", "1"}, extra...)
+		"--block-time", "2ms", "--l1.confirmations", "1", "--nats.addr", "127.0.0.1:0"}, extra...)
 	logPath := filepath.Join(t.TempDir(), name+".log")
 	f, err := os.Create(logPath)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/veloxlabs/velox/prover/dist"
 	"github.com/veloxlabs/velox/sequencer"
 )
 
@@ -28,9 +29,22 @@ type metrics struct {
 	l1Deposits     prometheus.Counter
 	l1Finalized    prometheus.Counter
 	rpcSubscribers prometheus.Gauge
+
+	// The proving queue (dist.Metrics).
+	queueWaiting   prometheus.Gauge
+	queueInFlight  prometheus.Gauge
+	workerJobs     *prometheus.GaugeVec
+	proofTotal     prometheus.Histogram
+	redeliveries   prometheus.Counter
+	rejectedProofs prometheus.Counter
+	duplicates     prometheus.Counter
+	parkedJobs     prometheus.Counter
 }
 
-var _ sequencer.Metrics = (*metrics)(nil)
+var (
+	_ sequencer.Metrics = (*metrics)(nil)
+	_ dist.Metrics      = (*metrics)(nil)
+)
 
 func newMetrics() *metrics {
 	reg := prometheus.NewRegistry()
@@ -49,7 +63,8 @@ func newMetrics() *metrics {
 		batchUsed:    f("batch_used_chunks", "Chunks of a proving batch used by operations (the rest is padding).", prometheus.ExponentialBuckets(1, 2, 12)),
 		batchCut:     f("batch_cut_seconds", "Time to build and commit a batch witness.", latency),
 		batchProven:  f("batch_proof_latency_seconds", "Time from a batch's cut to its proof.", slow),
-		prove:        f("prover_prove_seconds", "Time to prove one batch.", slow),
+		prove:        f("prover_prove_seconds", "Worker time to prove (and check) one batch.", slow),
+		proofTotal:   f("prover_job_seconds", "Time from publishing a proving job to its verified proof, queueing included.", slow),
 		l1Submit:     f("l1_submit_seconds", "Time to settle a batch on L1, confirmations included.", slow),
 	}
 	m.mempool = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "velox", Name: "mempool_txs", Help: "Queued transactions."})
@@ -57,6 +72,21 @@ func newMetrics() *metrics {
 	m.l1Submissions = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "velox", Name: "l1_submissions_total", Help: "Batch settlements on L1 by result."}, []string{"result"})
 	m.l1Deposits = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "velox", Name: "l1_deposits_total", Help: "Deposits read from L1."})
 	m.l1Finalized = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "velox", Name: "l1_finalized_batches_total", Help: "Batches final on L1."})
+	gauge := func(name, help string) prometheus.Gauge {
+		return prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "velox", Name: name, Help: help})
+	}
+	counter := func(name, help string) prometheus.Counter {
+		return prometheus.NewCounter(prometheus.CounterOpts{Namespace: "velox", Name: name, Help: help})
+	}
+	m.queueWaiting = gauge("prover_queue_waiting", "Proving jobs waiting for a worker.")
+	m.queueInFlight = gauge("prover_queue_in_flight", "Proving jobs taken by a worker and not yet acknowledged.")
+	m.workerJobs = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "velox", Name: "prover_worker_jobs_in_flight",
+		Help: "Jobs in flight per prover worker (from its heartbeats)."}, []string{"worker"})
+	m.redeliveries = counter("prover_redeliveries_total", "Job deliveries after a worker died, timed out or handed a job back.")
+	m.rejectedProofs = counter("prover_rejected_proofs_total", "Worker proofs that did not verify.")
+	m.duplicates = counter("prover_duplicate_results_total", "Results dropped because their batch was already proven.")
+	m.parkedJobs = counter("prover_parked_jobs_total", "Proving jobs parked after repeated failures.")
+	reg.MustRegister(m.queueWaiting, m.queueInFlight, m.workerJobs, m.redeliveries, m.rejectedProofs, m.duplicates, m.parkedJobs)
 	reg.MustRegister(m.mempool, m.rpcSubscribers, m.l1Submissions, m.l1Deposits, m.l1Finalized,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -74,3 +104,23 @@ func (m *metrics) BatchCut(used int, d time.Duration) {
 	m.batchCut.Observe(d.Seconds())
 }
 func (m *metrics) BatchProven(d time.Duration) { m.batchProven.Observe(d.Seconds()) }
+
+func (m *metrics) QueueDepth(waiting, inFlight int) {
+	m.queueWaiting.Set(float64(waiting))
+	m.queueInFlight.Set(float64(inFlight))
+}
+func (m *metrics) WorkerJobs(worker string, n int) {
+	if n < 0 {
+		m.workerJobs.DeleteLabelValues(worker)
+		return
+	}
+	m.workerJobs.WithLabelValues(worker).Set(float64(n))
+}
+func (m *metrics) Proof(prove, total time.Duration) {
+	m.prove.Observe(prove.Seconds())
+	m.proofTotal.Observe(total.Seconds())
+}
+func (m *metrics) Redelivered(n int) { m.redeliveries.Add(float64(n)) }
+func (m *metrics) Rejected()         { m.rejectedProofs.Inc() }
+func (m *metrics) Duplicate()        { m.duplicates.Inc() }
+func (m *metrics) Parked()           { m.parkedJobs.Inc() }

@@ -42,7 +42,7 @@ type Node struct {
 	st       *state.Store
 	seq      *sequencer.Sequencer
 	keys     *prover.Keys
-	prover   *proofService
+	prover   *proving
 	dev      *settlement.DevChain
 	l1       *ethclient.Client
 	deploy   *Deployment
@@ -124,6 +124,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if n.keys, err = prover.LoadOrSetup(ctx, cfg.KeyDir, ccfg, prover.KeyOptions{Setup: !cfg.NoDevSetup, Progress: cfg.SetupProgress, Log: n.log}); err != nil {
 		return err
 	}
+	if cfg.SetupProgress != nil {
+		cfg.SetupProgress("ready")
+	}
 	if n.keys.Dev {
 		n.log.Warn("circuit keys come from the UNSAFE development setup: never secure real value with them")
 	}
@@ -145,16 +148,17 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	n.prover = newProofService(n.keys, n.m, n.log)
+	if n.prover, err = n.startProving(ctx); err != nil {
+		return err
+	}
 	n.seq, err = sequencer.New(n.st, sequencer.Config{
 		Params: ccfg.Params(), Key: key, FeeOwner: seqAddr, BlockTime: cfg.BlockTime, BatchTimeout: cfg.BatchTimeout,
-		MaxPoolTxs: cfg.MaxPoolTxs, Slots: cfg.Slots, PriorityOps: n.deposits, Prover: n.prover,
+		MaxPoolTxs: cfg.MaxPoolTxs, Slots: cfg.Slots, PriorityOps: n.deposits, Prover: n.prover.d,
 		Settler: &settler{sub: sub, m: n.m}, Log: n.log, Metrics: n.m,
 	})
 	if err != nil {
 		return err
 	}
-	n.prover.seq = n.seq
 	if n.watcher, err = settlement.NewWatcher(n.l1, settlement.WatcherConfig{Rollup: n.deploy.Rollup, FromBlock: n.deploy.Block,
 		Confirmations: cfg.L1.Confirmations, CursorPath: filepath.Join(cfg.DataDir, "settlement", "watcher.json"),
 		PollInterval: cfg.L1.PollInterval, OnDeposit: n.onDeposit, OnBatchVerified: n.onBatchVerified,
@@ -167,7 +171,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	n.wg.Add(2)
 	go func() {
 		defer n.wg.Done()
-		n.prover.run(n.ctx)
+		n.prover.run(n.ctx, n.log)
 	}()
 	go func() {
 		defer n.wg.Done()
@@ -329,6 +333,15 @@ func (n *Node) RPCAddr() string {
 // batches.
 func (n *Node) SequencerAddress() common.Address { return n.seq.Address() }
 
+// NATSURL returns the URL of the proving queue's NATS server, where
+// prover workers connect (after Start).
+func (n *Node) NATSURL() string {
+	if n.prover == nil {
+		return ""
+	}
+	return n.prover.url
+}
+
 // L1 returns the node's L1 client (after Start).
 func (n *Node) L1() *ethclient.Client { return n.l1 }
 
@@ -375,6 +388,9 @@ func (n *Node) stop(ctx context.Context) error {
 	case <-done:
 	case <-ctx.Done():
 		errs = append(errs, fmt.Errorf("node: stopping: %w", ctx.Err()))
+	}
+	if n.prover != nil {
+		n.prover.close()
 	}
 	if n.dev != nil {
 		errs = append(errs, n.dev.Close())

@@ -58,7 +58,8 @@ func testConfig(dataDir string) node.Config {
 		DataDir: dataDir, RPCAddr: "127.0.0.1:0", ChainID: testChainID, Slots: 8, Depth: 4, KeyDir: keyDir,
 		BlockTime: 2 * time.Millisecond, BatchTimeout: time.Second, SendTimeout: 20 * time.Second,
 		MaxBodyBytes: 64 << 10, MaxBatchItems: 20,
-		L1: node.L1Config{EmbeddedBlockTime: 100 * time.Millisecond, Confirmations: 2, PollInterval: 100 * time.Millisecond},
+		L1:   node.L1Config{EmbeddedBlockTime: 100 * time.Millisecond, Confirmations: 2, PollInterval: 100 * time.Millisecond},
+		NATS: node.NATSConfig{Addr: "127.0.0.1:0"},
 	}
 }
 
@@ -585,7 +586,7 @@ func TestConfigCheck(t *testing.T) {
 		t.Fatalf("defaults: %v", err)
 	}
 	if good.DataDir != "./velox-data" || good.RPCAddr != "127.0.0.1:9545" || good.KeyDir != filepath.Join("velox-data", "keys") ||
-		good.BlockTime != 10*time.Millisecond || good.Slots != 8 || good.Depth != 16 {
+		good.BlockTime != 10*time.Millisecond || good.Slots != 8 || good.Depth != 16 || good.NATS.Addr != "127.0.0.1:4222" || good.NATS.NoLocalProver {
 		t.Fatalf("defaults: %+v", good)
 	}
 	if c := (node.Config{L1: node.L1Config{EmbeddedHTTP: true}}).WithDefaults(); c.L1.EmbeddedHTTPAddr != "127.0.0.1:8545" || c.Check() != nil {
@@ -610,6 +611,11 @@ func TestConfigCheck(t *testing.T) {
 		}, "embedded L1's HTTP"},
 		{"public L1 HTTP", func(c *node.Config) { c.L1.EmbeddedHTTP, c.L1.EmbeddedHTTPAddr = true, "0.0.0.0:8545" }, "loopback"},
 		{"same ports", func(c *node.Config) { c.L1.EmbeddedHTTP, c.L1.EmbeddedHTTPAddr = true, c.RPCAddr }, "both listen"},
+		{"bad NATS url", func(c *node.Config) { c.NATS.URL, c.NATS.Addr = "http://x:4222", "" }, "NATS URL"},
+		{"NATS url and addr", func(c *node.Config) { c.NATS.URL = "nats://10.0.0.1:4222" }, "cannot be set with an external NATS"},
+		{"bad NATS addr", func(c *node.Config) { c.NATS.Addr = "4222" }, "NATS address"},
+		{"NATS on the RPC port", func(c *node.Config) { c.NATS.Addr = c.RPCAddr }, "embedded NATS server and another service"},
+		{"short ack wait", func(c *node.Config) { c.NATS.AckWait = time.Millisecond }, "ack wait"},
 	}
 	for _, tc := range cases {
 		c := good

@@ -2,115 +2,133 @@ package node
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
-	"sync"
+	"os"
+	"path/filepath"
 	"time"
 
-	"github.com/veloxlabs/velox/ledger"
+	"github.com/consensys/gnark/backend/groth16"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/nats-io/nats.go"
+
 	"github.com/veloxlabs/velox/prover"
+	"github.com/veloxlabs/velox/prover/dist"
 	"github.com/veloxlabs/velox/sequencer"
 	"github.com/veloxlabs/velox/settlement"
 )
 
-// proofService implements sequencer.Prover: it proves the batches it is
-// given, in order, one at a time (a proof already uses every core), and
-// hands each proof to the sequencer with Proven.
-//
-// It proves with settlement.Prove, not prover.Service: the L1 verifier
-// needs the Keccak hash-to-field for the commitment, which
-// prover.Keys.ProveBatch does not take yet.
-type proofService struct {
-	keys *prover.Keys
-	seq  *sequencer.Sequencer
-	m    *metrics
-	log  *slog.Logger
-	jobs chan *ledger.BatchWitness
+// proving is the node's side of proving: batches go to the NATS JetStream
+// job queue (an embedded server by default), results come back verified,
+// and a local worker proves on this machine unless disabled. Workers on
+// other machines (`velox prover`) take jobs from the same queue.
+type proving struct {
+	srv   *dist.Server // nil with an external NATS
+	url   string
+	nc    *nats.Conn
+	d     *dist.Dispatcher
+	local *dist.Worker
+	keys  *prover.Keys
+}
 
-	mu struct {
-		sync.Mutex
-		// All guarded by mu.
-		inFlight      int
-		proven        uint64
-		failed        uint64
-		lastBatch     uint64
-		lastDur       time.Duration
-		lastErr       string
-		seenLastBatch bool
+// startProving connects the queue; seq is set later with setSequencer.
+func (n *Node) startProving(ctx context.Context) (*proving, error) {
+	cfg := &n.cfg
+	p := &proving{keys: n.keys, url: cfg.NATS.URL}
+	if p.url == "" {
+		var err error
+		if p.srv, err = dist.StartServer(dist.ServerConfig{Dir: filepath.Join(cfg.DataDir, "nats"), Addr: cfg.NATS.Addr,
+			Log: n.log.With("component", "nats")}); err != nil {
+			return nil, err
+		}
+		p.url = p.srv.URL()
 	}
-}
-
-var _ sequencer.Prover = (*proofService)(nil)
-
-func newProofService(k *prover.Keys, m *metrics, log *slog.Logger) *proofService {
-	return &proofService{keys: k, m: m, log: log.With("component", "prover"), jobs: make(chan *ledger.BatchWitness, 1)}
-}
-
-// Submit queues w; it blocks while a batch is already waiting (the
-// sequencer retries later if ctx ends first).
-func (p *proofService) Submit(ctx context.Context, w *ledger.BatchWitness) error {
-	select {
-	case p.jobs <- w:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	nc, err := dist.Connect(p.url, "velox-node")
+	if err != nil {
+		p.close()
+		return nil, err
 	}
+	p.nc = nc
+	p.d, err = dist.NewDispatcher(ctx, dist.DispatcherConfig{Conn: nc, Keys: n.keys, KeyDir: cfg.KeyDir,
+		OnProof: n.onProof, AckWait: cfg.NATS.AckWait, Metrics: n.m, Log: n.log})
+	if err != nil {
+		p.close()
+		return nil, err
+	}
+	if !cfg.NATS.NoLocalProver {
+		host, _ := os.Hostname()
+		if p.local, err = dist.NewWorker(dist.WorkerConfig{Conn: nc, ID: fmt.Sprintf("%s-%d-local", host, os.Getpid()),
+			Keys: []*prover.Keys{n.keys}, Log: n.log}); err != nil {
+			p.close()
+			return nil, err
+		}
+	}
+	return p, nil
 }
 
-// run proves queued batches until ctx ends.
-func (p *proofService) run(ctx context.Context) {
-	for {
-		var w *ledger.BatchWitness
-		select {
-		case w = <-p.jobs:
-		case <-ctx.Done():
-			return
-		}
-		p.mu.Lock()
-		p.mu.inFlight = 1
-		p.mu.Unlock()
-		start := time.Now()
-		proof, err := settlement.Prove(p.keys, w)
-		d := time.Since(start)
-		p.mu.Lock()
-		p.mu.inFlight = 0
-		p.mu.lastBatch, p.mu.lastDur, p.mu.seenLastBatch = w.Number, d, true
-		if err != nil {
-			p.mu.failed++
-			p.mu.lastErr = err.Error()
-		} else {
-			p.mu.proven++
-			p.mu.lastErr = ""
-		}
-		p.mu.Unlock()
-		if err != nil {
-			// A witness the circuit rejects is a bug: retrying cannot help.
-			p.log.Error("batch proof failed", "batch", w.Number, "err", err)
-			continue
-		}
-		p.m.prove.Observe(d.Seconds())
-		p.log.Info("batch proven", "batch", w.Number, "took", d)
-		for {
-			err := p.seq.Proven(ctx, w.Number, proof)
-			if err == nil || ctx.Err() != nil {
-				break
+// run serves the queue until ctx ends.
+func (p *proving) run(ctx context.Context, log *slog.Logger) {
+	done := make(chan struct{})
+	if p.local != nil {
+		go func() {
+			defer close(done)
+			if err := p.local.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				log.Error("local prover worker", "err", err)
 			}
-			p.log.Warn("recording proof", "batch", w.Number, "err", err)
-			select {
-			case <-ctx.Done():
-			case <-time.After(time.Second):
-			}
-		}
+		}()
+	} else {
+		close(done)
+	}
+	if err := p.d.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		log.Error("proving queue", "err", err)
+	}
+	<-done
+}
+
+func (p *proving) close() {
+	if p.nc != nil {
+		p.nc.Close()
+	}
+	if p.srv != nil {
+		p.srv.Close()
 	}
 }
 
-func (p *proofService) status() ProverStatusJSON {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	s := ProverStatusJSON{Circuit: p.keys.Config.String(), Slots: p.keys.Config.Slots, Depth: p.keys.Config.Depth, DevKeys: p.keys.Dev,
-		InFlight: p.mu.inFlight, Queued: len(p.jobs), Proven: p.mu.proven, Failed: p.mu.failed, LastError: p.mu.lastErr}
-	if p.mu.seenLastBatch {
-		s.LastBatch = u64p(p.mu.lastBatch)
-		s.LastProveSeconds = p.mu.lastDur.Seconds()
+// onProof records a verified proof with the sequencer, which settles
+// batches in order.
+func (n *Node) onProof(ctx context.Context, batch uint64, proof groth16.Proof) error {
+	calldata, err := settlement.ProofCalldata(proof)
+	if err != nil {
+		return err
 	}
-	return s
+	return n.seq.Proven(ctx, batch, calldata)
+}
+
+var _ sequencer.Prover = (*dist.Dispatcher)(nil)
+
+func (p *proving) status() ProverStatusJSON {
+	s := p.d.Status()
+	out := ProverStatusJSON{Circuit: p.keys.Config.String(), Slots: p.keys.Config.Slots, Depth: p.keys.Config.Depth, DevKeys: p.keys.Dev,
+		InFlight: s.InFlight, Queued: s.Pending, Waiting: s.Waiting, Proven: s.Proven, Failed: uint64(len(s.Parked)),
+		LastError: s.LastError, Queue: p.url, Duplicates: s.Duplicates, Redeliveries: s.Redeliveries, Rejected: s.Rejected,
+		Workers: []WorkerJSON{}, Parked: []ParkedJobJSON{}}
+	if p.srv != nil {
+		out.Queue = "embedded " + p.url
+	}
+	if s.LastBatch != nil {
+		out.LastBatch = u64p(*s.LastBatch)
+		out.LastProveSeconds = s.LastProve.Seconds()
+	}
+	for _, w := range s.Workers {
+		wj := WorkerJSON{ID: w.ID, InFlight: w.InFlight, Proven: w.Proven, Failed: w.Failed, LastSeen: w.LastSeen.UTC().Truncate(time.Millisecond)}
+		if w.InFlight > 0 {
+			wj.Batch = u64p(w.Batch)
+		}
+		out.Workers = append(out.Workers, wj)
+	}
+	for _, j := range s.Parked {
+		out.Parked = append(out.Parked, ParkedJobJSON{Batch: hexutil.Uint64(j.Batch), Attempts: j.Attempts, Reason: j.Reason, At: j.At.UTC()})
+	}
+	return out
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/ethereum/go-ethereum/common"
@@ -160,6 +161,37 @@ type ProverStatusJSON struct {
 	LastProveSeconds float64         `json:"lastProveSeconds,omitempty"`
 	LastError        string          `json:"lastError,omitempty"`
 	TreeBatch        hexutil.Uint64  `json:"treeBatch"`
+
+	// The proving queue (NATS JetStream): its server, jobs waiting for a
+	// worker, results dropped as duplicates, deliveries after a worker died
+	// or handed a job back, proofs that did not verify, the workers heard
+	// from in the last few seconds, and jobs parked after repeated failures
+	// (Failed counts them; a restart retries them).
+	Queue        string          `json:"queue"`
+	Waiting      int             `json:"waiting"`
+	Duplicates   uint64          `json:"duplicates"`
+	Redeliveries uint64          `json:"redeliveries"`
+	Rejected     uint64          `json:"rejected"`
+	Workers      []WorkerJSON    `json:"workers"`
+	Parked       []ParkedJobJSON `json:"parked"`
+}
+
+// WorkerJSON is a prover worker in ProverStatusJSON.
+type WorkerJSON struct {
+	ID       string          `json:"id"`
+	InFlight int             `json:"inFlight"`
+	Batch    *hexutil.Uint64 `json:"batch,omitempty"`
+	Proven   uint64          `json:"proven"`
+	Failed   uint64          `json:"failed"`
+	LastSeen time.Time       `json:"lastSeen"`
+}
+
+// ParkedJobJSON is a proving job that failed too often.
+type ParkedJobJSON struct {
+	Batch    hexutil.Uint64 `json:"batch"`
+	Attempts int            `json:"attempts"`
+	Reason   string         `json:"reason"`
+	At       time.Time      `json:"at"`
 }
 
 func elemHash(e fr.Element) common.Hash { return common.Hash(e.Bytes()) }

@@ -223,6 +223,7 @@ func (d *DevChain) seal(period time.Duration) {
 			d.sealMu.Lock()
 			if !d.paused {
 				d.beacon.Commit()
+				d.syncDB()
 			}
 			d.sealMu.Unlock()
 		}
@@ -249,7 +250,20 @@ func (d *DevChain) Client() *ethclient.Client { return d.client }
 func (d *DevChain) Mine() common.Hash {
 	d.sealMu.Lock()
 	defer d.sealMu.Unlock()
-	return d.beacon.Commit()
+	h := d.beacon.Commit()
+	d.syncDB()
+	return h
+}
+
+// syncDB makes the chain database durable up to the new block. go-ethereum
+// writes its key-value store asynchronously (the WAL is flushed in the
+// background), so a killed process would otherwise lose its last seconds
+// of blocks and state and reopen rewound — without the rollup contract, if
+// it was deployed in them.
+func (d *DevChain) syncDB() {
+	if err := d.eth.ChainDb().SyncKeyValue(); err != nil {
+		d.log.Warn("syncing the L1 database", "err", err)
+	}
 }
 
 // Pause stops the block timer (Mine still seals); Resume restarts it.

@@ -34,6 +34,10 @@ func progress() func(string) {
 	return func(stage string) {
 		if last != "" {
 			fmt.Fprintf(os.Stderr, " done (%s)\n", time.Since(start).Round(100*time.Millisecond))
+			last = ""
+		}
+		if stage == "ready" { // the keys are loaded: close the last line
+			return
 		}
 		msg := map[string]string{
 			"compile": "compiling the batch circuit",

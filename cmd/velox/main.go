@@ -43,6 +43,6 @@ func newApp() *cli.App {
 			}
 			return nil
 		},
-		Commands: []*cli.Command{nodeCommand(), walletCommand(), keysCommand(), benchCommand()},
+		Commands: []*cli.Command{nodeCommand(), proverCommand(), walletCommand(), keysCommand(), benchCommand()},
 	}
 }

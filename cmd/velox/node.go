@@ -12,6 +12,7 @@ import (
 
 	"github.com/veloxlabs/velox/accel"
 	"github.com/veloxlabs/velox/node"
+	"github.com/veloxlabs/velox/prover/dist"
 )
 
 func nodeCommand() *cli.Command {
@@ -39,6 +40,10 @@ func nodeCommand() *cli.Command {
 			&cli.BoolFlag{Name: "l1.http", Usage: "serve the embedded L1's JSON-RPC on --l1.http.addr", EnvVars: []string{"VELOX_L1_HTTP"}},
 			&cli.StringFlag{Name: "l1.http.addr", Value: "127.0.0.1:8545", Usage: "embedded L1 JSON-RPC listen address (loopback)", EnvVars: []string{"VELOX_L1_HTTP_ADDR"}},
 			&cli.Uint64Flag{Name: "l1.confirmations", Usage: "L1 confirmations before a deposit is included and a batch is final (0: default)", EnvVars: []string{"VELOX_L1_CONFIRMATIONS"}},
+			&cli.StringFlag{Name: "nats.url", Usage: "external NATS (JetStream) server for the proving queue; empty embeds one", EnvVars: []string{"VELOX_NATS_URL"}},
+			&cli.StringFlag{Name: "nats.addr", Value: dist.DefaultAddr, Usage: "embedded NATS server listen address (prover workers connect here)", EnvVars: []string{"VELOX_NATS_ADDR"}},
+			&cli.DurationFlag{Name: "nats.ack-wait", Value: dist.DefaultAckWait, Usage: "a worker silent this long loses its job to another worker", EnvVars: []string{"VELOX_NATS_ACK_WAIT"}},
+			&cli.BoolFlag{Name: "prover.local", Value: true, Usage: "also prove in this process (--prover.local=false leaves proving to `velox prover` workers)", EnvVars: []string{"VELOX_PROVER_LOCAL"}},
 		},
 		Action: runNode,
 	}
@@ -61,6 +66,14 @@ func runNode(c *cli.Context) error {
 			EmbeddedHTTPAddr: c.String("l1.http.addr"),
 			Confirmations:    c.Uint64("l1.confirmations"),
 		},
+		NATS: node.NATSConfig{
+			URL:           c.String("nats.url"),
+			AckWait:       c.Duration("nats.ack-wait"),
+			NoLocalProver: !c.Bool("prover.local"),
+		},
+	}
+	if cfg.NATS.URL == "" {
+		cfg.NATS.Addr = c.String("nats.addr")
 	}
 	if k := c.String("l1.key"); k != "" {
 		key, err := crypto.HexToECDSA(trim0x(k))
@@ -83,8 +96,8 @@ func runNode(c *cli.Context) error {
 	if err := n.Start(c.Context); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "\nvelox node running\n  JSON-RPC  http://%s  (WebSocket on the same port)\n  metrics   http://%s/metrics\n  sequencer %v\n  data      %s\nPress Ctrl-C to stop.\n",
-		n.RPCAddr(), n.RPCAddr(), n.SequencerAddress(), cfg.DataDir)
+	fmt.Fprintf(os.Stderr, "\nvelox node running\n  JSON-RPC  http://%s  (WebSocket on the same port)\n  metrics   http://%s/metrics\n  provers   %s  (velox prover --nats.url %s)\n  sequencer %v\n  data      %s\nPress Ctrl-C to stop.\n",
+		n.RPCAddr(), n.RPCAddr(), n.NATSURL(), n.NATSURL(), n.SequencerAddress(), cfg.DataDir)
 	<-c.Context.Done()
 	fmt.Fprintln(os.Stderr, "stopping...")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

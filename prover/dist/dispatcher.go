@@ -18,6 +18,7 @@ import (
 	"github.com/consensys/gnark/frontend"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
 	"golang.org/x/crypto/sha3"
 
 	"github.com/veloxlabs/velox/ledger"
@@ -125,6 +126,10 @@ type Dispatcher struct {
 	jobs    jetstream.Stream
 	log     *slog.Logger
 	room    chan struct{} // signalled when a pending job leaves
+	// run distinguishes this dispatcher's job IDs from an earlier
+	// process's, so a batch resubmitted after a restart is queued again
+	// rather than dropped by the stream's duplicate window.
+	run string
 
 	mu struct {
 		sync.Mutex
@@ -170,7 +175,7 @@ func NewDispatcher(ctx context.Context, cfg DispatcherConfig) (*Dispatcher, erro
 		return nil, err
 	}
 	d := &Dispatcher{cfg: cfg, circuit: CircuitID(cfg.Keys), js: js, log: cfg.Log.With("component", "prover-queue"),
-		room: make(chan struct{}, 1)}
+		room: make(chan struct{}, 1), run: nuid.Next()}
 	d.mu.pending = map[uint64]*job{}
 	d.mu.parked = map[uint64]ParkedJob{}
 	d.mu.workers = map[string]WorkerStatus{}
@@ -244,7 +249,7 @@ func (d *Dispatcher) publish(ctx context.Context, j *job) error {
 		return err
 	}
 	m := &nats.Msg{Subject: jobSubject(d.circuit), Data: data}
-	jobHeader{batch: j.w.Number, attempt: j.attempt, exclude: j.exclude}.set(m, d.circuit)
+	jobHeader{batch: j.w.Number, attempt: j.attempt, exclude: j.exclude}.set(m, d.circuit, d.run)
 	j.published = time.Now()
 	if _, err := d.js.PublishMsg(ctx, m); err != nil {
 		return fmt.Errorf("dist: publishing batch %d: %w", j.w.Number, err)

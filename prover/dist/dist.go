@@ -160,9 +160,9 @@ type jobHeader struct {
 	exclude []string
 }
 
-func (h jobHeader) set(m *nats.Msg, circuit string) {
+func (h jobHeader) set(m *nats.Msg, circuit, run string) {
 	m.Header = nats.Header{}
-	m.Header.Set(nats.MsgIdHdr, fmt.Sprintf("%s.b%d.a%d", circuit, h.batch, h.attempt))
+	m.Header.Set(nats.MsgIdHdr, fmt.Sprintf("%s.%s.b%d.a%d", circuit, run, h.batch, h.attempt))
 	m.Header.Set(hdrBatch, strconv.FormatUint(h.batch, 10))
 	m.Header.Set(hdrAttempt, strconv.Itoa(h.attempt))
 	if len(h.exclude) > 0 {

@@ -180,7 +180,10 @@ func TestTwoWorkersProveEveryBatchOnce(t *testing.T) {
 }
 
 func TestCorruptProofIsRejectedAndRetriedElsewhere(t *testing.T) {
-	h := newHarness(t, DispatcherConfig{})
+	// The liar leaves a job it failed to others only for its first few
+	// deliveries, so it may be rejected twice before the honest worker
+	// takes the job: allow the attempts for that.
+	h := newHarness(t, DispatcherConfig{MaxAttempts: 5})
 	k := keysForTest(t)
 	h.worker(WorkerConfig{ID: "liar", Keys: []*prover.Keys{k}, mangle: func(p []byte) []byte {
 		q := slices.Clone(p)
@@ -195,7 +198,7 @@ func TestCorruptProofIsRejectedAndRetriedElsewhere(t *testing.T) {
 	if got := h.provenBatches(); !slices.Equal(got, []uint64{w.Number}) {
 		t.Fatalf("proofs delivered %v", got)
 	}
-	if s.Rejected != 1 || len(s.Parked) != 0 {
+	if s.Rejected < 1 || s.Rejected > 3 || len(s.Parked) != 0 {
 		t.Fatalf("status %+v", s)
 	}
 }
