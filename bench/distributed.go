@@ -63,80 +63,102 @@ func runDistributed(ctx context.Context, o Options, emit func(Result)) error {
 	r("in-process", "proofs_per_hour", perHour(local), "proofs/h", name+", one proof after another, no queue")
 
 	for _, k := range []int{1, 2} {
-		d, err := distributedRun(ctx, keys, ws, k)
+		d, _, err := distributedRun(ctx, keys, ws, k, false)
 		if err != nil {
 			return fmt.Errorf("workers-%d: %w", k, err)
 		}
 		c := fmt.Sprintf("workers-%d", k)
 		r(c, "proofs_per_hour", perHour(d), "proofs/h", name)
 		r(c, "vs_in_process", local.Seconds()/d.Seconds(), "x", "in-process proving of the same batches, same run")
-		if k == 1 {
-			r(c, "overhead_ms_per_job", float64((d-local).Microseconds())/1000/float64(len(ws)), "ms",
-				"queue time per job over in-process proving (publish, delivery, result, node-side verification)")
-		}
 	}
+	// The queue's overhead per job: one job at a time through one worker,
+	// each job's time from publication to verified proof minus the worker's
+	// own proving time for it.
+	_, overhead, err := distributedRun(ctx, keys, ws, 1, true)
+	if err != nil {
+		return err
+	}
+	per := overhead / time.Duration(len(ws))
+	r("workers-1", "overhead_ms_per_job", float64(per.Microseconds())/1000, "ms",
+		"publish, delivery, result and the node's verification, per job, one job at a time")
+	r("workers-1", "overhead_fraction", per.Seconds()/(local.Seconds()/float64(len(ws))), "x", "of an in-process proof")
 	return nil
 }
 
 // distributedRun proves ws through an embedded NATS server with k workers
 // and returns the wall time from the first submission to the last
-// verified proof.
-func distributedRun(ctx context.Context, keys *prover.Keys, ws []*ledger.BatchWitness, k int) (time.Duration, error) {
+// verified proof, and the dispatcher's summed queue overhead. With
+// oneByOne, each batch is submitted after the previous one is proven.
+func distributedRun(ctx context.Context, keys *prover.Keys, ws []*ledger.BatchWitness, k int, oneByOne bool) (time.Duration, time.Duration, error) {
 	dir, err := os.MkdirTemp("", "velox-bench-nats-")
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer os.RemoveAll(dir)
 	srv, err := dist.StartServer(dist.ServerConfig{Dir: dir, Addr: "127.0.0.1:0"})
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer srv.Close()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	nc, err := dist.Connect(srv.URL(), "bench-node")
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer nc.Close()
 	proofs := make(chan uint64, len(ws))
 	d, err := dist.NewDispatcher(ctx, dist.DispatcherConfig{Conn: nc, Keys: keys, MaxPending: len(ws),
 		OnProof: func(_ context.Context, b uint64, _ groth16.Proof) error { proofs <- b; return nil }})
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	go d.Run(ctx)
 	for i := range k {
 		wc, err := dist.Connect(srv.URL(), fmt.Sprintf("bench-worker-%d", i))
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		defer wc.Close()
 		w, err := dist.NewWorker(dist.WorkerConfig{Conn: wc, ID: fmt.Sprintf("w%d", i), Keys: []*prover.Keys{keys}})
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		go w.Run(ctx)
+	}
+	wait := func() error {
+		select {
+		case <-proofs:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(30 * time.Minute):
+			return fmt.Errorf("no proof in 30 minutes: %+v", d.Status())
+		}
 	}
 	runtime.GC()
 	start := time.Now()
 	for _, w := range ws {
 		if err := d.Submit(ctx, w); err != nil {
-			return 0, err
+			return 0, 0, err
+		}
+		if oneByOne {
+			if err := wait(); err != nil {
+				return 0, 0, err
+			}
 		}
 	}
-	for range ws {
-		select {
-		case <-proofs:
-		case <-ctx.Done():
-			return 0, ctx.Err()
-		case <-time.After(30 * time.Minute):
-			return 0, fmt.Errorf("no proof in 30 minutes: %+v", d.Status())
+	if !oneByOne {
+		for range ws {
+			if err := wait(); err != nil {
+				return 0, 0, err
+			}
 		}
 	}
 	took := time.Since(start)
-	if s := d.Status(); s.Rejected != 0 || len(s.Parked) != 0 {
-		return 0, fmt.Errorf("queue status %+v", s)
+	s := d.Status()
+	if s.Rejected != 0 || len(s.Parked) != 0 {
+		return 0, 0, fmt.Errorf("queue status %+v", s)
 	}
-	return took, nil
+	return took, s.Overhead, nil
 }

@@ -105,8 +105,12 @@ type Status struct {
 	LastBatch                  *uint64
 	LastProve, LastTotal       time.Duration
 	LastError                  string
-	Workers                    []WorkerStatus
-	Parked                     []ParkedJob
+	// Overhead sums, over verified proofs, the time from publishing a job
+	// to its verified proof minus the worker's proving time: queueing,
+	// transport, decoding and the node's verification.
+	Overhead time.Duration
+	Workers  []WorkerStatus
+	Parked   []ParkedJob
 }
 
 type job struct {
@@ -143,6 +147,7 @@ type Dispatcher struct {
 		lastBatch                                  *uint64
 		lastProve, lastTotal                       time.Duration
 		lastErr                                    string
+		overhead                                   time.Duration
 	}
 }
 
@@ -384,6 +389,7 @@ func (d *Dispatcher) onResult(ctx context.Context, m jetstream.Msg) {
 	d.mu.proven++
 	b := r.Batch
 	d.mu.lastBatch, d.mu.lastProve, d.mu.lastTotal, d.mu.lastErr = &b, time.Duration(r.ProveMillis*float64(time.Millisecond)), total, ""
+	d.mu.overhead += total - d.mu.lastProve
 	d.mu.Unlock()
 	d.signalRoom()
 	d.cfg.Metrics.Proof(time.Duration(r.ProveMillis*float64(time.Millisecond)), total)
@@ -499,7 +505,7 @@ func (d *Dispatcher) Status() Status {
 	defer d.mu.Unlock()
 	s := Status{Circuit: d.circuit, Pending: len(d.mu.pending), Waiting: d.mu.waiting, InFlight: d.mu.inFlight,
 		Proven: d.mu.proven, Rejected: d.mu.rejected, Duplicates: d.mu.duplicates, Redeliveries: d.mu.redeliveries,
-		LastProve: d.mu.lastProve, LastTotal: d.mu.lastTotal, LastError: d.mu.lastErr}
+		LastProve: d.mu.lastProve, LastTotal: d.mu.lastTotal, LastError: d.mu.lastErr, Overhead: d.mu.overhead}
 	if d.mu.lastBatch != nil {
 		b := *d.mu.lastBatch
 		s.LastBatch = &b
