@@ -29,6 +29,7 @@ func proverCommand() *cli.Command {
 			&cli.StringFlag{Name: "nats.url", Value: "nats://" + dist.DefaultAddr, Usage: "NATS server of the node's proving queue", EnvVars: []string{"VELOX_NATS_URL"}},
 			&cli.StringFlag{Name: "keys", Usage: "circuit key cache (default: velox/keys in the user cache directory)", EnvVars: []string{"VELOX_KEYS"}},
 			&cli.StringFlag{Name: "id", Usage: "worker name in results and status (default HOST-PID)", EnvVars: []string{"VELOX_PROVER_ID"}},
+			&cli.IntFlag{Name: "jobs", Value: 2, Usage: "jobs proven at once: 2 overlaps one proof's solving with another's MSMs (more proofs per hour, twice the memory)", EnvVars: []string{"VELOX_PROVER_JOBS"}},
 			&cli.StringFlag{Name: "backend", Value: "velox", Usage: "Groth16 prover: velox (accel kernels) or gnark", EnvVars: []string{"VELOX_PROVER_BACKEND"}},
 			&cli.DurationFlag{Name: "test.hold-job", Hidden: true, Usage: "fault injection for tests: wait this long before each proof"},
 		},
@@ -69,11 +70,11 @@ func runProver(c *cli.Context) error {
 	if _, err := jetstream.New(nc); err != nil {
 		return err
 	}
-	w, err := dist.NewWorker(dist.WorkerConfig{Conn: nc, ID: id, KeyDir: keyDir, Backend: backend, Log: log, HoldJob: c.Duration("test.hold-job")})
+	w, err := dist.NewWorker(dist.WorkerConfig{Conn: nc, ID: id, KeyDir: keyDir, Backend: backend, Jobs: c.Int("jobs"), Log: log, HoldJob: c.Duration("test.hold-job")})
 	if err != nil {
 		return err
 	}
-	log.Info("prover worker starting", "worker", id, "nats", c.String("nats.url"), "keys", keyDir, "backend", backend)
+	log.Info("prover worker starting", "worker", id, "nats", c.String("nats.url"), "keys", keyDir, "backend", backend, "jobs", c.Int("jobs"))
 	start := time.Now()
 	err = w.Run(c.Context)
 	log.Info("prover worker stopped", "worker", id, "uptime", time.Since(start).Round(time.Second))

@@ -158,7 +158,7 @@ func (h *harness) provenBatches() []uint64 {
 func TestTwoWorkersProveEveryBatchOnce(t *testing.T) {
 	h := newHarness(t, DispatcherConfig{})
 	k := keysForTest(t)
-	h.worker(WorkerConfig{ID: "w1", Keys: []*prover.Keys{k}})
+	h.worker(WorkerConfig{ID: "w1", Keys: []*prover.Keys{k}, Jobs: 2})
 	// The second worker has no keys: it fetches them from the bucket.
 	h.worker(WorkerConfig{ID: "w2", KeyDir: t.TempDir()})
 	ws := batches(t, 4)
