@@ -74,6 +74,10 @@ type Domain struct {
 		once sync.Once
 		t    []fr.Element
 	}
+
+	// tables of the AVX-512 path, built on its first use
+	vecOnce sync.Once
+	vecP    *vecPlan
 }
 
 // kinds of lazily built scaling tables
@@ -130,7 +134,7 @@ func (d *Domain) FFT(a []fr.Element, dec Decimation) error {
 	if err := d.check(a, dec); err != nil {
 		return err
 	}
-	d.transform(a, d.tw, dec, scaling{}, scaling{})
+	d.transform(a, false, dec, scaling{}, scaling{})
 	return nil
 }
 
@@ -141,7 +145,7 @@ func (d *Domain) FFTInverse(a []fr.Element, dec Decimation) error {
 	if err := d.check(a, dec); err != nil {
 		return err
 	}
-	d.transform(a, d.twInv, dec, scaling{}, scaling{c: &d.nInv})
+	d.transform(a, true, dec, scaling{}, scaling{c: &d.nInv})
 	return nil
 }
 
@@ -156,7 +160,7 @@ func (d *Domain) CosetFFT(a []fr.Element, dec Decimation) error {
 	if dec == DIT {
 		kind = tblCosetRev
 	}
-	d.transform(a, d.tw, dec, scaling{t: d.table(kind)}, scaling{})
+	d.transform(a, false, dec, scaling{t: d.table(kind)}, scaling{})
 	return nil
 }
 
@@ -170,7 +174,7 @@ func (d *Domain) CosetFFTInverse(a []fr.Element, dec Decimation) error {
 	if dec == DIF {
 		kind = tblCosetInvNInvR
 	}
-	d.transform(a, d.twInv, dec, scaling{}, scaling{t: d.table(kind)})
+	d.transform(a, true, dec, scaling{}, scaling{t: d.table(kind)})
 	return nil
 }
 

@@ -75,9 +75,17 @@ func (s scaling) apply(x []fr.Element, off int, vec bool) {
 	}
 }
 
-// transform runs the stages of a DIF or DIT transform with the stage twiddles tw (Domain.tw or
-// Domain.twInv) on a, scaling the input by pre and the output by post.
-func (d *Domain) transform(a, tw []fr.Element, dec Decimation, pre, post scaling) {
+// transform runs a DIF or DIT transform with ω (or ω⁻¹ if inverse) on a, scaling the input by
+// pre and the output by post.
+func (d *Domain) transform(a []fr.Element, inverse bool, dec Decimation, pre, post scaling) {
+	if Selected() == AVX512 && d.logN >= vecMinLog {
+		d.transformVec(a, inverse, dec, pre, post)
+		return
+	}
+	tw := d.tw
+	if inverse {
+		tw = d.twInv
+	}
 	transformWith(newLayout(len(a)), a, tw, dec, pre, post)
 }
 

@@ -27,6 +27,10 @@ func (d *Domain) Groth16Quotient(a, b, c []fr.Element) error {
 		}
 	}
 	vec := Selected() == AVX512
+	if vec && d.logN >= vecMinLog {
+		d.quotientVec(a, b, c)
+		return nil
+	}
 	pre := scaling{t: d.table(tblQuotientPre)}   // 1/n and the coset shift
 	post := scaling{t: d.table(tblQuotientPost)} // 1/n, the shift back and 1/(gⁿ − 1)
 	L := newLayout(d.n)
@@ -91,4 +95,20 @@ func pointwise(a, b, c []fr.Element, lo, hi int, vec bool) {
 	for i := lo; i < hi; i++ {
 		a[i].Mul(&a[i], &b[i]).Sub(&a[i], &c[i])
 	}
+}
+
+// quotientVec is Groth16Quotient on the AVX-512 path: whole transforms, each two passes over
+// memory, with the scalings folded into their loads and stores.
+func (d *Domain) quotientVec(a, b, c []fr.Element) {
+	pre := scaling{t: d.table(tblQuotientPre)}
+	for _, x := range [][]fr.Element{a, b, c} {
+		d.transformVec(x, true, DIF, scaling{}, pre)
+		d.transformVec(x, false, DIT, scaling{}, scaling{})
+	}
+	const chunk = 1 << 12
+	nttParallelFor((d.n+chunk-1)/chunk, func(k int) {
+		lo := k * chunk
+		pointwise(a, b, c, lo, min(lo+chunk, d.n), true)
+	})
+	d.transformVec(a, true, DIF, scaling{}, scaling{t: d.table(tblQuotientPost)})
 }

@@ -10,7 +10,13 @@
 // Kernels: Mul, Square, Add, Sub over Fp8 slices; FrMul, FrSquare, FrAdd, FrSub over Fr8
 // slices; AddAffine, 8·n BN254 G1 affine additions sharing one field inversion (the
 // batch-affine bucket step of Pippenger's algorithm; the caller routes doublings, P + (−P) and
-// infinity elsewhere); Prefetch.
+// infinity elsewhere); Prefetch; and the NTT kernels over Fr8 (ntt.go): NTTDIF2, NTTDIF2Unit
+// and NTTDIF4, radix-2 and radix-4 decimation-in-frequency butterfly passes with broadcast
+// twiddles (Shoup's modular multiplication, lazy reduction below 16r), and NTTLoad,
+// NTTLoadMul, NTTLoadScale, NTTStore and NTTStoreMul, which move strided fr.Element data in
+// and out of the lanes (transposing four 64-bit words into five 52-bit limbs) and fuse the
+// element-wise scalings of a transform. Their lanes hold residues without a Montgomery factor
+// of their own, so transforms keep gnark-crypto's form.
 //
 // Every exported function works on every CPU and build: it runs the assembly when Supported()
 // (amd64 with AVX-512F/VL/DQ and IFMA, without the purego build tag) and the pure-Go

@@ -26,3 +26,37 @@ func prefetch(addr uintptr)                          { panic("asm: no assembly i
 func affineAddVec(x1, y1, x2, y2, inv *[5][8]uint64, n int) {
 	panic("asm: no assembly in this build")
 }
+
+func nttDIF2(x *[5][8]uint64, m int, tw *[2][5]uint64, n int) {
+	panic("asm: no assembly in this build")
+}
+
+func nttDIF2Unit(x *[5][8]uint64, n int) { panic("asm: no assembly in this build") }
+
+func nttDIF4(x *[5][8]uint64, q int, tw *[2][5]uint64, n int) {
+	panic("asm: no assembly in this build")
+}
+
+func nttDIF4J0(x *[5][8]uint64, q int, b *[2][5]uint64, n int) {
+	panic("asm: no assembly in this build")
+}
+
+func nttLoad(dst *[5][8]uint64, src *[4]uint64, off, idx *int, lane int, n int) {
+	panic("asm: no assembly in this build")
+}
+
+func nttLoadMul(dst *[5][8]uint64, src, tab *[4]uint64, off, idx *int, lane int, n int) {
+	panic("asm: no assembly in this build")
+}
+
+func nttLoadScale(dst *[5][8]uint64, src *[4]uint64, off *int, lane int, n int, v, step *[5][8]uint64) {
+	panic("asm: no assembly in this build")
+}
+
+func nttStore(src *[5][8]uint64, dst *[4]uint64, off, idx *int, lane int, n int) {
+	panic("asm: no assembly in this build")
+}
+
+func nttStoreMul(src *[5][8]uint64, dst, tab *[4]uint64, off, idx *int, lane int, n int) {
+	panic("asm: no assembly in this build")
+}

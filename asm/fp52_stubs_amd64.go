@@ -66,3 +66,67 @@ func affineAddVec(x1 *[5][8]uint64, y1 *[5][8]uint64, x2 *[5][8]uint64, y2 *[5][
 
 // prefetch hints the CPU to load the cache line at addr (PREFETCHT0); it never faults.
 func prefetch(addr uintptr)
+
+// nttDIF2 runs one radix-2 DIF stage of half-size m on the n vectors at x (n a multiple
+// of 2m): for every group of 2m vectors and j < m, (x[j], x[j+m]) = (x[j]+x[j+m],
+// (x[j]-x[j+m])·tw[j]). Lanes are in NTT form (below 16r).
+//
+//go:noescape
+func nttDIF2(x *[5][8]uint64, m int, tw *[2][5]uint64, n int)
+
+// nttDIF2Unit runs the last radix-2 DIF stage (half-size 1, twiddle 1) on the n vectors
+// at x (n even): (x[2k], x[2k+1]) = (x[2k]+x[2k+1], x[2k]-x[2k+1]).
+//
+//go:noescape
+func nttDIF2Unit(x *[5][8]uint64, n int)
+
+// nttDIF4 runs two DIF stages, of half-sizes 2q and q, on the n vectors at x (n a
+// multiple of 4q) as radix-4 butterflies, leaving out j = 0 (see nttDIF4J0): for every
+// group of 4q vectors and 0 < j < q, with a, b, c = tw[3j], tw[3j+1], tw[3j+2],
+// (x[j], x[j+2q]) and (x[j+q], x[j+3q]) go through DIF butterflies with a and b, then
+// (x[j], x[j+q]) and (x[j+2q], x[j+3q]) with c.
+//
+//go:noescape
+func nttDIF4(x *[5][8]uint64, q int, tw *[2][5]uint64, n int)
+
+// nttDIF4J0 runs the j = 0 butterflies of nttDIF4, whose twiddles a and c are 1: for
+// every group of 4q vectors, (x[0], x[2q]) with 1 and (x[q], x[3q]) with b, then
+// (x[0], x[q]) and (x[2q], x[3q]) with 1.
+//
+//go:noescape
+func nttDIF4J0(x *[5][8]uint64, q int, b *[2][5]uint64, n int)
+
+// nttLoadScale is nttLoad followed, for k < n, by dst[k] = dst[k]·v·2^-260 (Montgomery
+// product mod r) and v = v·s mod r (Shoup's product), where step points to two vectors,
+// the limbs of s and those of floor(s·2^260/r), one s per lane. v must be normalized
+// (below 2^260); it stays below 12r.
+//
+//go:noescape
+func nttLoadScale(dst *[5][8]uint64, src *[4]uint64, off *int, lane int, n int, v *[5][8]uint64, step *[5][8]uint64)
+
+// nttLoad sets lane j of dst[idx[k]] to the element src[off[k] + j·lane] for k < n,
+// unchanged in value (no change of Montgomery form): the four 64-bit words become five
+// 52-bit limbs.
+//
+//go:noescape
+func nttLoad(dst *[5][8]uint64, src *[4]uint64, off *int, idx *int, lane int, n int)
+
+// nttLoadMul is nttLoad followed by a Montgomery product (R = 2^260) of every lane
+// with the element of tab at the same offset as the source element: for elements in
+// gnark-crypto's form the result is src·tab/16, fully reduced.
+//
+//go:noescape
+func nttLoadMul(dst *[5][8]uint64, src *[4]uint64, tab *[4]uint64, off *int, idx *int, lane int, n int)
+
+// nttStore is the inverse of nttLoad: it reduces every lane of src[idx[k]] (in NTT form)
+// to [0, r) and writes it as the element dst[off[k] + j·lane], for k < n.
+//
+//go:noescape
+func nttStore(src *[5][8]uint64, dst *[4]uint64, off *int, idx *int, lane int, n int)
+
+// nttStoreMul is nttStore after a Montgomery product (R = 2^260) of every lane with the
+// element of tab at the same offset as the destination element (src·tab/16 for
+// elements in gnark-crypto's form).
+//
+//go:noescape
+func nttStoreMul(src *[5][8]uint64, dst *[4]uint64, tab *[4]uint64, off *int, idx *int, lane int, n int)

@@ -1,12 +1,13 @@
 // Command fp52 generates the AVX-512 IFMA kernels of package asm: 8-lane radix-52 Montgomery
 // arithmetic over the BN254 base field Fp (and the batch-affine G1 addition built on it) and
-// over the BN254 scalar field Fr (the same algorithms, another modulus).
+// over the BN254 scalar field Fr (the same algorithms, another modulus), and the NTT kernels
+// over Fr (ntt.go).
 //
 // Representation: an element a of Fp is held as a·2^260 mod p (Montgomery form with R = 2^260),
 // fully reduced to [0, p), split into five 52-bit limbs. A vector of 8 elements is stored
 // structure-of-arrays: limb i of lane j at index [i][j] of a [5][8]uint64, so limb i of all
-// lanes is one ZMM register. Every kernel takes fully reduced inputs and produces fully
-// reduced outputs.
+// lanes is one ZMM register. Every kernel but the NTT ones (which keep lanes lazily reduced,
+// see ntt.go) takes fully reduced inputs and produces fully reduced outputs.
 //
 // Run through go generate in package asm (see asm/doc.go).
 package main
@@ -127,6 +128,12 @@ func condSubP(c consts, t fe) fe {
 
 // mul emits a Montgomery product a·b·2^-260 mod p, fully reduced.
 func mul(c consts, a, b fe) fe {
+	return condSubP(c, mulLazy(c, a, b))
+}
+
+// mulLazy emits a Montgomery product a·b·2^-260 mod p below a·b·2^-260 + p, normalized. a and
+// b must be normalized (below 2^260).
+func mulLazy(c consts, a, b fe) fe {
 	var t [limbs + 1]VecVirtual
 	for j := range t {
 		t[j] = zero(c)
@@ -163,7 +170,7 @@ func mul(c consts, a, b fe) fe {
 		VPANDQ(c.mask, r[j], r[j])
 		VPADDQ(cy, r[j+1], r[j+1])
 	}
-	return condSubP(c, r)
+	return r
 }
 
 // add emits a+b mod p.
@@ -260,6 +267,7 @@ func main() {
 	backKernel()
 	affineAddKernel()
 	prefetchKernel()
+	nttKernels()
 	Generate()
 }
 
