@@ -43,5 +43,6 @@ generate:
 # (npm) and regenerates their checked-in artifacts and Go bindings (abigen v2).
 contracts:
 	npm ci --prefix settlement/contracts --no-audit --no-fund
+	$(GO) generate ./settlement
 	node settlement/contracts/compile.js --out settlement/contracts/build settlement/contracts/Rollup.sol
 	$(GO) run ./settlement/internal/contractgen/bindgen -build settlement/contracts/build -out settlement/bindings/rollup.go

@@ -87,7 +87,7 @@ func deploy(ctx context.Context, path string, l1 settlement.L1, from settlement.
 	}
 	tree := st.Tree()
 	raddr, err := settlement.DeployRollup(ctx, l1, from, settlement.RollupConfig{Verifier: vaddr, Sequencer: seqAddr, ChainID: cfg.ChainID,
-		GenesisRoot: tree.Root(), GenesisNumber: tree.Number(), PriorityDeadline: cfg.L1.PriorityDeadline})
+		GenesisRoot: tree.Root(), GenesisNumber: tree.Number(), PriorityDeadline: cfg.L1.PriorityDeadline, Depth: tree.Depth()})
 	if err != nil {
 		return nil, fmt.Errorf("node: deploying the rollup: %w", err)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/veloxlabs/velox/settlement/bindings"
 	"github.com/veloxlabs/velox/settlement/internal/contractgen"
+	"github.com/veloxlabs/velox/settlement/internal/poseidon2gen"
 )
 
 // TestContractsCurrent fails when the checked-in artifacts or bindings
@@ -55,6 +56,22 @@ func TestContractsCurrent(t *testing.T) {
 	}
 	if code != string(in) {
 		t.Error("bindings/rollup.go is stale: run make contracts")
+	}
+}
+
+// TestPoseidon2Current fails when contracts/Poseidon2.sol differs from a
+// fresh `go generate ./settlement` (gnark-crypto's round constants).
+func TestPoseidon2Current(t *testing.T) {
+	src, err := poseidon2gen.Solidity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := os.ReadFile(filepath.Join(ContractsDir(), "Poseidon2.sol"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src != string(in) {
+		t.Error("contracts/Poseidon2.sol is stale: run go generate ./settlement, then make contracts")
 	}
 }
 

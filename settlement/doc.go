@@ -9,3 +9,7 @@
 // the Submitter that settles proven batches in order, and the Watcher that
 // follows the contract's Deposit and BatchVerified events.
 package settlement
+
+// Poseidon2.sol holds the protocol's Poseidon2 compression for exits in
+// exodus, generated from gnark-crypto's round constants.
+//go:generate go run ./internal/poseidon2gen/solgen -out contracts/Poseidon2.sol

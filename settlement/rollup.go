@@ -18,6 +18,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/rpc"
 
+	"github.com/veloxlabs/velox/ledger"
 	"github.com/veloxlabs/velox/settlement/bindings"
 )
 
@@ -32,12 +33,23 @@ type RollupConfig struct {
 	GenesisNumber uint64
 	// PriorityDeadline is the number of L1 blocks a deposit may wait.
 	PriorityDeadline uint64
+	// Depth is the account tree depth of the circuit, which exits in
+	// exodus prove against (1 to ledger.MaxDepth; 0 means ledger.MaxDepth,
+	// the production depth).
+	Depth int
 }
 
 // DeployRollup deploys the rollup contract (the checked-in artifact).
 func DeployRollup(ctx context.Context, l1 L1, from Account, c RollupConfig) (common.Address, error) {
 	root := c.GenesisRoot.Bytes()
-	input := bindings.NewRollup().PackConstructor(c.Verifier, c.Sequencer, c.ChainID, root, c.GenesisNumber, c.PriorityDeadline)
+	depth := c.Depth
+	if depth == 0 {
+		depth = ledger.MaxDepth
+	}
+	if depth < 0 || depth > ledger.MaxDepth {
+		return common.Address{}, fmt.Errorf("settlement: tree depth %d", c.Depth)
+	}
+	input := bindings.NewRollup().PackConstructor(c.Verifier, c.Sequencer, c.ChainID, root, c.GenesisNumber, c.PriorityDeadline, uint8(depth))
 	return Deploy(ctx, l1, from, common.FromHex(bindings.RollupMetaData.Bin), input)
 }
 
@@ -100,6 +112,74 @@ func (r *Rollup) Deposit(ctx context.Context, from Account, to common.Address, a
 // transaction to be mined.
 func (r *Rollup) ClaimWithdrawal(ctx context.Context, from Account) (*types.Receipt, error) {
 	return r.transact(ctx, from, nil, r.b.PackClaimWithdrawal())
+}
+
+// Exodus reports whether the rollup is in exodus (frozen).
+func (r *Rollup) Exodus(ctx context.Context) (bool, error) {
+	return bind.Call(r.c, &bind.CallOpts{Context: ctx}, r.b.PackExodus(), r.b.UnpackExodus)
+}
+
+// Exited reports whether L2 account idx has exited in exodus.
+func (r *Rollup) Exited(ctx context.Context, idx uint32) (bool, error) {
+	return bind.Call(r.c, &bind.CallOpts{Context: ctx}, r.b.PackExited(idx), r.b.UnpackExited)
+}
+
+// ActivateExodus freezes the rollup (it reverts with NoExpiredPriorityOp
+// unless the oldest queued deposit is past its deadline) and waits for the
+// transaction to be mined.
+func (r *Rollup) ActivateExodus(ctx context.Context, from Account) (*types.Receipt, error) {
+	return r.transact(ctx, from, nil, r.b.PackActivateExodus())
+}
+
+// RefundDeposit releases queued deposit id to its sender in exodus (to be
+// claimed with ClaimWithdrawal) and waits for the transaction to be mined.
+func (r *Rollup) RefundDeposit(ctx context.Context, from Account, id uint64) (*types.Receipt, error) {
+	return r.transact(ctx, from, nil, r.b.PackRefundDeposit(id))
+}
+
+// ExitProof is an account leaf of the last verified tree and its Merkle
+// path, as state.Tree.Proof returns them.
+type ExitProof struct {
+	Index   uint32
+	Account ledger.Account
+	// Siblings are bottom-up; there are as many as the tree is deep.
+	Siblings []fr.Element
+}
+
+func (e *ExitProof) args() (owner common.Address, pkh *big.Int, nonce uint32, balance *big.Int, siblings []*big.Int) {
+	siblings = make([]*big.Int, len(e.Siblings))
+	for i := range e.Siblings {
+		siblings[i] = e.Siblings[i].BigInt(new(big.Int))
+	}
+	return e.Account.Address, e.Account.PubKeyHash.BigInt(new(big.Int)), e.Account.Nonce, e.Account.Balance.ToBig(), siblings
+}
+
+// Exit releases the balance of the proven account to its address in
+// exodus (to be claimed with ClaimWithdrawal) and waits for the
+// transaction to be mined. Anyone may send it.
+func (r *Rollup) Exit(ctx context.Context, from Account, e *ExitProof) (*types.Receipt, error) {
+	return r.transact(ctx, from, nil, r.ExitData(e))
+}
+
+// ExitData is the calldata of exit.
+func (r *Rollup) ExitData(e *ExitProof) []byte {
+	owner, pkh, nonce, bal, sib := e.args()
+	return r.b.PackExit(e.Index, owner, pkh, nonce, bal, sib)
+}
+
+// CallExit simulates exit from `from` at the latest block and returns nil
+// or the revert (a *RevertError).
+func (r *Rollup) CallExit(ctx context.Context, from common.Address, e *ExitProof) error {
+	_, err := r.l1.CallContract(ctx, ethereum.CallMsg{From: from, To: &r.addr, Data: r.ExitData(e)}, nil)
+	return r.decodeRevert(err)
+}
+
+// AccountRoot returns the root the contract computes for e (its
+// accountRoot), whatever the tree's depth: exit succeeds only if it is the
+// settled root.
+func (r *Rollup) AccountRoot(ctx context.Context, e *ExitProof) ([32]byte, error) {
+	owner, pkh, nonce, bal, sib := e.args()
+	return bind.Call(r.c, &bind.CallOpts{Context: ctx}, r.b.PackAccountRoot(e.Index, owner, pkh, nonce, bal, sib), r.b.UnpackAccountRoot)
 }
 
 // SubmitBatchData is the calldata of submitBatch.

@@ -45,10 +45,8 @@ func L1HashToField() backend.ProverOption {
 // Prove proves a batch witness with our prover for the L1 verifier (that
 // is, with L1HashToField) and checks it with gnark's verifier. It returns
 // the proof's calldata.
-//
-// prover.Keys.ProveBatch uses gnark's default hash-to-field for the BSB22
-// commitment, which the exported Solidity verifier does not implement; until
-// it takes the L1 hash, settlement proves with this function.
+// It is prover.Keys.ProveBatch with our backend, returning calldata; the
+// node proves through the prover/dist queue instead.
 func Prove(k *prover.Keys, w *ledger.BatchWitness) ([]byte, error) {
 	a, err := circuit.Assign(k.Config, w)
 	if err != nil {

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Compiles Solidity sources with the solc version pinned in package.json
 // (solc-js, standard JSON) and writes <Contract>.abi and <Contract>.bin for
-// every contract defined in them.
+// every contract defined in them. Sources are named by their base name;
+// an import ("./Poseidon2.sol") is read from the directory of the first
+// given file that has it.
 //
 //   node compile.js --out DIR FILE.sol...
 //
@@ -41,7 +43,17 @@ function main(argv) {
       outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } },
     },
   };
-  const output = JSON.parse(solc.compile(JSON.stringify(input)));
+  const dirs = [...new Set(files.map((f) => path.dirname(f)))];
+  const findImports = (name) => {
+    for (const d of dirs) {
+      const f = path.join(d, name);
+      if (fs.existsSync(f)) {
+        return { contents: fs.readFileSync(f, 'utf8') };
+      }
+    }
+    return { error: 'not found in ' + dirs.join(', ') + ': ' + name };
+  };
+  const output = JSON.parse(solc.compile(JSON.stringify(input), { import: findImports }));
   let failed = false;
   for (const e of output.errors || []) {
     if (e.severity === 'error') {
