@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -245,15 +246,22 @@ func (l *depositLog) Pending(_ context.Context, from uint64, max int) ([]sequenc
 
 // settler implements sequencer.Settler with the settlement Submitter.
 type settler struct {
-	sub *settlement.Submitter
-	m   *metrics
+	sub    *settlement.Submitter
+	m      *metrics
+	exodus *atomic.Pointer[exodusInfo]
 }
+
+// errExodus: the rollup contract accepts no batches any more.
+var errExodus = errors.New("node: the L1 rollup is in exodus mode; batches can no longer settle")
 
 var _ sequencer.Settler = (*settler)(nil)
 
 // Settle submits batch n and waits for its confirmations; the Submitter is
 // idempotent (a batch the contract holds is not sent again).
 func (s *settler) Settle(ctx context.Context, n uint64, proof []byte, w *ledger.BatchWitness) error {
+	if s.exodus.Load() != nil {
+		return errExodus // sending would only burn gas
+	}
 	start := time.Now()
 	_, err := s.sub.Submit(ctx, &settlement.Batch{Number: n, NewRoot: w.NewRoot.Bytes(), Pubdata: w.Pubdata, Proof: proof})
 	if err != nil {

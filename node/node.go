@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -64,6 +65,15 @@ type Node struct {
 		// started and stopped are guarded by mu.
 		started, stopped bool
 	}
+
+	// exodus is set when the L1 rollup enters exodus mode: nothing settles
+	// any more.
+	exodus atomic.Pointer[exodusInfo]
+}
+
+type exodusInfo struct {
+	LastBatch uint64
+	Root      common.Hash
 }
 
 // New checks cfg (after applying defaults) and returns a stopped node.
@@ -154,14 +164,14 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	n.seq, err = sequencer.New(n.st, sequencer.Config{
 		Params: ccfg.Params(), Key: key, FeeOwner: seqAddr, BlockTime: cfg.BlockTime, BatchTimeout: cfg.BatchTimeout,
 		MaxPoolTxs: cfg.MaxPoolTxs, Slots: cfg.Slots, PriorityOps: n.deposits, Prover: n.prover.d,
-		Settler: &settler{sub: sub, m: n.m}, Log: n.log, Metrics: n.m,
+		Settler: &settler{sub: sub, m: n.m, exodus: &n.exodus}, Log: n.log, Metrics: n.m,
 	})
 	if err != nil {
 		return err
 	}
 	if n.watcher, err = settlement.NewWatcher(n.l1, settlement.WatcherConfig{Rollup: n.deploy.Rollup, FromBlock: n.deploy.Block,
 		Confirmations: cfg.L1.Confirmations, CursorPath: filepath.Join(cfg.DataDir, "settlement", "watcher.json"),
-		PollInterval: cfg.L1.PollInterval, OnDeposit: n.onDeposit, OnBatchVerified: n.onBatchVerified,
+		PollInterval: cfg.L1.PollInterval, OnDeposit: n.onDeposit, OnBatchVerified: n.onBatchVerified, OnExodus: n.onExodus,
 		Log: n.log.With("component", "watcher")}); err != nil {
 		return err
 	}
@@ -244,6 +254,13 @@ func (n *Node) onBatchVerified(ctx context.Context, number uint64, root [32]byte
 	return nil
 }
 
+func (n *Node) onExodus(_ context.Context, number uint64, root [32]byte, _ uint64) error {
+	n.exodus.Store(&exodusInfo{LastBatch: number, Root: root})
+	n.log.Error("the rollup is in exodus mode on L1: this node can no longer settle; users exit on L1 against the last verified root",
+		"last_batch", number, "root", common.Hash(root))
+	return nil
+}
+
 // serveRPC starts JSON-RPC over HTTP and WebSocket, /metrics and /health
 // on one listener.
 func (n *Node) serveRPC() error {
@@ -297,6 +314,11 @@ func (n *Node) health(w http.ResponseWriter, _ *http.Request) {
 	code := http.StatusOK
 	if err := n.seq.Err(); err != nil {
 		body["status"], body["error"] = "failing", err.Error()
+		code = http.StatusServiceUnavailable
+	}
+	if ex := n.exodus.Load(); ex != nil {
+		body["status"], body["error"] = "exodus", fmt.Sprintf("the L1 rollup is in exodus mode after batch %d: nothing settles any more", ex.LastBatch)
+		body["exodusRoot"] = ex.Root
 		code = http.StatusServiceUnavailable
 	}
 	w.Header().Set("Content-Type", "application/json")

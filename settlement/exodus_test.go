@@ -235,6 +235,33 @@ func TestExodus(t *testing.T) {
 	if _, err := r.ActivateExodus(ctx, other); !isRevert(err, "ExodusActive") {
 		t.Fatalf("second activation: %v", err)
 	}
+	// The watcher reports the exodus once, with the last verified batch
+	// and root, also across a restart from its cursor.
+	var exoduses []uint64
+	wcfg := WatcherConfig{Rollup: r.Address(), Confirmations: 1, CursorPath: filepath.Join(t.TempDir(), "watcher.json"),
+		OnExodus: func(_ context.Context, n uint64, got [32]byte, _ uint64) error {
+			if got != root {
+				t.Errorf("exodus root %x, want %x", got, root)
+			}
+			exoduses = append(exoduses, n)
+			return nil
+		}}
+	for range 2 {
+		w, err := NewWatcher(e.l1, wcfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.dev.Mine()
+		if err := w.Poll(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if !w.Cursor().Exodus {
+			t.Fatal("cursor does not record the exodus")
+		}
+	}
+	if len(exoduses) != 1 || exoduses[0] != 1 {
+		t.Fatalf("exodus reported %v, want once after batch 1", exoduses)
+	}
 	// Frozen: no batch (even a deposit-only one, which passed before), no deposit.
 	b2 := &Batch{Number: 2, NewRoot: root, Pubdata: depositPubdata(common.Address{0xd1}, ether(2)), Proof: make([]byte, 384)}
 	if err := r.CallSubmitBatch(ctx, e.admin.Address, b2); !isRevert(err, "ExodusActive") {

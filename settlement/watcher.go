@@ -39,7 +39,11 @@ type WatcherConfig struct {
 	// OnBatchVerified receives each settled batch once, in order: the
 	// batch is final on L1 (finalized status of DESIGN.md §1).
 	OnBatchVerified func(ctx context.Context, number uint64, root [32]byte, l1Block uint64) error
-	Log             *slog.Logger
+	// OnExodus is told once that the rollup entered exodus mode: no batch
+	// settles after batch number (root is its state root, the one users
+	// exit against).
+	OnExodus func(ctx context.Context, number uint64, root [32]byte, l1Block uint64) error
+	Log      *slog.Logger
 }
 
 // Cursor is the watcher's position, persisted after every delivery.
@@ -50,9 +54,12 @@ type Cursor struct {
 	NextDeposit uint64 `json:"next_deposit"`
 	// NextBatch is the number of the next BatchVerified to deliver.
 	NextBatch uint64 `json:"next_batch"`
+	// Exodus is set once ExodusActivated was delivered.
+	Exodus bool `json:"exodus,omitempty"`
 }
 
-// Watcher follows the rollup's Deposit and BatchVerified events.
+// Watcher follows the rollup's Deposit, BatchVerified and ExodusActivated
+// events.
 // Each event is delivered exactly once across restarts: the cursor (next
 // deposit id, next batch number, next block) is written to CursorPath after
 // each delivery, and an event below the cursor is skipped. The callback and
@@ -130,12 +137,13 @@ func (w *Watcher) Poll(ctx context.Context) error {
 	safe := head + 1 - w.cfg.Confirmations // newest block with enough confirmations
 	depositID := rollupABI.Events["Deposit"].ID
 	verifiedID := rollupABI.Events["BatchVerified"].ID
+	exodusID := rollupABI.Events["ExodusActivated"].ID
 	for w.cur.NextBlock <= safe {
 		to := min(safe, w.cur.NextBlock+w.cfg.MaxRange-1)
 		logs, err := w.l1.FilterLogs(ctx, ethereum.FilterQuery{
 			FromBlock: new(big.Int).SetUint64(w.cur.NextBlock), ToBlock: new(big.Int).SetUint64(to),
 			Addresses: []common.Address{w.cfg.Rollup},
-			Topics:    [][]common.Hash{{depositID, verifiedID}},
+			Topics:    [][]common.Hash{{depositID, verifiedID, exodusID}},
 		})
 		if err != nil {
 			return fmt.Errorf("settlement: rollup logs %d..%d: %w", w.cur.NextBlock, to, err)
@@ -198,6 +206,22 @@ func (w *Watcher) deliver(ctx context.Context, l *types.Log) error {
 		}
 		w.cur.NextBatch++
 		w.log.Info("batch final on L1", "batch", ev.Number, "l1_block", l.BlockNumber)
+	case rollupABI.Events["ExodusActivated"].ID:
+		ev, err := w.r.b.UnpackExodusActivatedEvent(l)
+		if err != nil {
+			return fmt.Errorf("settlement: ExodusActivated event: %w", err)
+		}
+		if w.cur.Exodus {
+			return nil
+		}
+		if w.cfg.OnExodus != nil {
+			if err := w.cfg.OnExodus(ctx, ev.BatchNumber, ev.StateRoot, l.BlockNumber); err != nil {
+				return fmt.Errorf("settlement: exodus: %w", err)
+			}
+		}
+		w.cur.Exodus = true
+		w.log.Error("the rollup contract is in EXODUS mode: no more batches settle; users exit with Merkle proofs against the last verified root",
+			"last_batch", ev.BatchNumber, "l1_block", l.BlockNumber)
 	default:
 		return nil
 	}
