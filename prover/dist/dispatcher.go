@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -254,12 +255,15 @@ func (d *Dispatcher) publish(ctx context.Context, j *job) error {
 		return err
 	}
 	m := &nats.Msg{Subject: jobSubject(d.circuit), Data: data}
-	jobHeader{batch: j.w.Number, attempt: j.attempt, exclude: j.exclude}.set(m, d.circuit, d.run)
+	d.mu.Lock()
+	h := jobHeader{batch: j.w.Number, attempt: j.attempt, exclude: slices.Clone(j.exclude)}
 	j.published = time.Now()
+	d.mu.Unlock()
+	h.set(m, d.circuit, d.run)
 	if _, err := d.js.PublishMsg(ctx, m); err != nil {
 		return fmt.Errorf("dist: publishing batch %d: %w", j.w.Number, err)
 	}
-	d.log.Info("job queued", "batch", j.w.Number, "attempt", j.attempt, "bytes", len(data))
+	d.log.Info("job queued", "batch", h.batch, "attempt", h.attempt, "bytes", len(data))
 	return nil
 }
 
@@ -383,8 +387,8 @@ func (d *Dispatcher) onResult(ctx context.Context, m jetstream.Msg) {
 		_ = m.NakWithDelay(time.Second)
 		return
 	}
-	total := time.Since(j.published)
 	d.mu.Lock()
+	total := time.Since(j.published)
 	delete(d.mu.pending, r.Batch)
 	d.mu.proven++
 	b := r.Batch
@@ -425,45 +429,42 @@ func (d *Dispatcher) verify(w *ledger.BatchWitness, raw []byte) (groth16.Proof, 
 }
 
 // retry publishes the job's next attempt, excluding worker, or parks it.
+// A job no longer pending (proven or parked meanwhile) is left alone.
 func (d *Dispatcher) retry(ctx context.Context, j *job, worker, reason string) {
 	d.mu.Lock()
+	if cur, ok := d.mu.pending[j.w.Number]; !ok || cur != j {
+		d.mu.Unlock()
+		return
+	}
 	j.reasons = append(j.reasons, reason)
 	d.mu.lastErr = reason
-	if j.attempt+1 >= d.cfg.MaxAttempts {
+	attempts := j.attempt + 1
+	if attempts >= d.cfg.MaxAttempts {
 		delete(d.mu.pending, j.w.Number)
-		d.mu.parked[j.w.Number] = ParkedJob{Batch: j.w.Number, Attempts: j.attempt + 1, Reason: strings.Join(j.reasons, "; "), At: time.Now()}
+		d.mu.parked[j.w.Number] = ParkedJob{Batch: j.w.Number, Attempts: attempts, Reason: strings.Join(j.reasons, "; "), At: time.Now()}
 		d.mu.Unlock()
 		d.signalRoom()
 		d.cfg.Metrics.Parked()
-		d.log.Error("proving job parked after repeated failures (restart the node to retry it)", "batch", j.w.Number, "attempts", j.attempt+1, "reason", reason)
+		d.log.Error("proving job parked after repeated failures (restart the node to retry it)", "batch", j.w.Number, "attempts", attempts, "reason", reason)
 		return
 	}
-	j.attempt++
-	if worker != "" && !containsStr(j.exclude, worker) {
+	j.attempt = attempts
+	if worker != "" && !slices.Contains(j.exclude, worker) {
 		j.exclude = append(j.exclude, worker)
 	}
 	d.mu.Unlock()
-	d.log.Warn("retrying a proving job", "batch", j.w.Number, "attempt", j.attempt, "reason", reason)
+	d.log.Warn("retrying a proving job", "batch", j.w.Number, "attempt", attempts, "reason", reason)
 	for ctx.Err() == nil {
-		if err := d.publish(ctx, j); err == nil {
+		err := d.publish(ctx, j)
+		if err == nil {
 			return
-		} else {
-			d.log.Warn("republishing a job", "batch", j.w.Number, "err", err)
 		}
+		d.log.Warn("republishing a job", "batch", j.w.Number, "err", err)
 		select {
 		case <-ctx.Done():
 		case <-time.After(time.Second):
 		}
 	}
-}
-
-func containsStr(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // onMaxDeliveries handles a job whose deliveries ran out without a result:
