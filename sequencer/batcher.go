@@ -89,6 +89,11 @@ func (q *cutQueue) push(c *closedBatch) {
 	q.mu.Lock()
 	q.mu.items = append(q.mu.items, c)
 	q.mu.Unlock()
+	q.signal()
+}
+
+// signal wakes the cutter.
+func (q *cutQueue) signal() {
 	select {
 	case q.wake <- struct{}{}:
 	default:

@@ -41,12 +41,14 @@ type Config struct {
 	// already exist.
 	FeeOwner common.Address
 
-	// BlockTime is the mini-block interval (default 10 ms). A mini-block
-	// is produced sooner when MaxBlockTxs transactions are ready, and
-	// none is produced when nothing is ready.
+	// BlockTime (default 10 ms) is how often the mini-block loop looks
+	// for deposits and batch timeouts. Ready transactions do not wait for
+	// it: they go into the next synced write as soon as the previous one
+	// is done (see the package documentation). No mini-block is produced
+	// when nothing is ready.
 	BlockTime time.Duration
 	// MaxBlockTxs bounds the entries (transactions and deposits) of a
-	// mini-block.
+	// mini-block, and of the mini-blocks of one synced write together.
 	MaxBlockTxs int
 	// MaxPoolTxs bounds the mempool; MaxAccountTxs one account's queue.
 	MaxPoolTxs    int

@@ -20,12 +20,17 @@
 // fee) to retry.
 //
 // Submit returns only after the transaction's mini-block is committed with
-// a synced Pebble write; nothing is announced before. Mini-blocks are
-// produced every Config.BlockTime while something is ready (none when
-// idle), or as soon as Config.MaxBlockTxs are ready. A mini-block holds the
-// ready priority operations (deposits, in L1 order) first, then the ready
-// transactions: each account's consecutive nonces, accounts in order of
-// arrival.
+// a synced Pebble write; nothing is announced before. Production is a
+// group commit: as soon as transactions are ready and the previous synced
+// write is done, the loop takes what is ready (up to Config.MaxBlockTxs
+// entries: the ready priority operations, deposits in L1 order, first,
+// then the ready transactions — each account's consecutive nonces,
+// accounts in order of arrival), makes it into as many mini-blocks as
+// batch boundaries require, and writes them all in one synced write; what
+// arrives meanwhile goes into the next write. Under load a write carries
+// many transactions for one fsync; when idle a lone transaction waits for
+// one fsync only. Every Config.BlockTime the loop also looks for deposits
+// and batch timeouts; no mini-block is made when nothing is ready.
 //
 // Header: chainID, number, parent hash, time (µs), batch number, TxRoot
 // and ReceiptRoot; see Header.Encode. The roots are binary keccak256
@@ -38,8 +43,9 @@
 //
 // The successful operations, in order, fill proving batches of exactly
 // Config.Slots chunks. A mini-block never spans two batches: when a
-// block's operations would overflow the open batch, the block is cut short
-// where the batch ends (the rest stays queued for the next block). A batch
+// block's operations would overflow the open batch, the block ends where
+// the batch ends and the rest goes into the next block (of the same write,
+// unless the next operation first needs a batch closed between blocks). A batch
 // is closed when full, when the next operation does not fit, or
 // Config.BatchTimeout after its first operation (it is then padded with
 // Noop). Closing credits the batch's fees to the fee account in the flat

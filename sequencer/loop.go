@@ -3,20 +3,19 @@ package sequencer
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/holiman/uint256"
 
-	"github.com/veloxlabs/velox/executor"
 	"github.com/veloxlabs/velox/ledger"
 	"github.com/veloxlabs/velox/state"
 )
 
 // loop produces mini-blocks until Stop, then includes what is ready one
-// last time and fails the rest of the mempool.
+// last time and fails the rest of the mempool. It starts a step as soon as
+// transactions are ready and the previous step's synced write is done
+// (group commit: what arrives during a commit goes into the next one), and
+// every BlockTime for deposits and batch timeouts.
 func (s *Sequencer) loop(ctx context.Context) {
 	tick := time.NewTicker(s.cfg.BlockTime)
 	defer tick.Stop()
@@ -37,7 +36,7 @@ func (s *Sequencer) loop(ctx context.Context) {
 			s.m.Mempool(s.pool.size())
 			continue
 		case <-tick.C:
-		case <-s.pool.full:
+		case <-s.pool.ready:
 		}
 		err = s.step(ctx)
 	}
@@ -59,8 +58,8 @@ func (s *Sequencer) deliverDropped(ds []dropped) {
 	}
 }
 
-// step closes a timed-out batch, then produces a mini-block of the ready
-// deposits and transactions, if any.
+// step closes a timed-out batch, then produces the mini-blocks of the
+// ready deposits and transactions, if any, in one synced write.
 func (s *Sequencer) step(ctx context.Context) error {
 	if s.batch.used > 0 && time.Since(s.batch.firstAt) >= s.cfg.BatchTimeout {
 		if err := s.closeBatch(); err != nil {
@@ -102,226 +101,6 @@ func (s *Sequencer) pendingDeposits(ctx context.Context) ([]ledger.Deposit, erro
 		deps = append(deps, op.Deposit)
 	}
 	return deps, nil
-}
-
-// fit returns how many of the executed entries go into the open batch
-// (split) and whether the batch is closed after them: when it is exactly
-// full, or when the next successful operation does not fit.
-func (s *Sequencer) fit(rs []executor.Receipt) (split int, cut bool) {
-	used := s.batch.used
-	for i := range rs {
-		if rs[i].Err != nil {
-			continue
-		}
-		k := rs[i].Op.Type.Chunks()
-		if used+k > s.cfg.Slots {
-			return i, true
-		}
-		used += k
-		if used == s.cfg.Slots {
-			return i + 1, true
-		}
-	}
-	return len(rs), false
-}
-
-// produce executes, commits and announces one mini-block. A mini-block
-// never spans two batches: if its operations overflow the open batch, the
-// block is truncated where the batch ends and the rest stays queued for
-// the next block (deposits are taken again from the source).
-func (s *Sequencer) produce(ctx context.Context, deps []ledger.Deposit, txs []*pending) error {
-	start := time.Now()
-	etxs := make([]executor.Tx, 0, len(deps)+len(txs))
-	for i := range deps {
-		etxs = append(etxs, executor.Tx{Deposit: &deps[i]})
-	}
-	for _, p := range txs {
-		etxs = append(etxs, executor.Tx{Checked: p.checked})
-	}
-	opts := executor.Options{Workers: s.cfg.ExecWorkers}
-	res, err := executor.Parallel(ctx, s.st, etxs, s.params, opts)
-	if err != nil {
-		return fmt.Errorf("sequencer: execute mini-block: %w", err)
-	}
-	split, cutAfter := s.fit(res.Receipts)
-	if split == 0 && cutAfter {
-		// The first operation does not fit: close the batch, then run
-		// the block again on the state with the fees credited.
-		if err := s.closeBatch(); err != nil {
-			return err
-		}
-		if res, err = executor.Parallel(ctx, s.st, etxs, s.params, opts); err != nil {
-			return fmt.Errorf("sequencer: execute mini-block: %w", err)
-		}
-		split, cutAfter = s.fit(res.Receipts)
-	}
-	if split < len(etxs) {
-		// The prefix's results are those of the whole block's prefix;
-		// re-executing it (signatures already checked) yields its writes.
-		etxs = etxs[:split]
-		if res, err = executor.Sequential(ctx, s.st, etxs, s.params); err != nil {
-			return fmt.Errorf("sequencer: execute mini-block prefix: %w", err)
-		}
-		if split < len(deps) {
-			deps = deps[:split]
-		}
-		txs = txs[:split-len(deps)]
-	}
-	if len(etxs) == 0 {
-		return nil
-	}
-	execDone := time.Now()
-
-	number := s.head.Number + 1
-	n := len(etxs)
-	mb := &MiniBlock{CutAfter: cutAfter, Entries: make([]Entry, n), Receipts: make([]Receipt, n)}
-	txHashes := make([]common.Hash, n)
-	rcHashes := make([]common.Hash, n)
-	encReceipts := make([][]byte, n)
-	for i := range etxs {
-		e := &mb.Entries[i]
-		if i < len(deps) {
-			e.Deposit = &deps[i]
-			e.Hash = DepositHash(e.Deposit)
-		} else {
-			p := txs[i-len(deps)]
-			e.Raw, e.Hash = p.raw, p.hash
-		}
-		r := &mb.Receipts[i]
-		*r = Receipt{TxHash: e.Hash, Block: number, Position: uint32(i), Batch: s.batch.number, Err: res.Receipts[i].Err, Op: res.Receipts[i].Op}
-		encReceipts[i] = encodeReceipt(r)
-		txHashes[i] = e.Hash
-		rcHashes[i] = crypto.Keccak256Hash(encReceipts[i])
-	}
-	mb.Header = Header{ChainID: s.params.ChainID, Number: number, Parent: s.head.Hash, Time: uint64(start.UnixMicro()),
-		Batch: s.batch.number, TxRoot: MerkleRoot(txHashes), ReceiptRoot: MerkleRoot(rcHashes)}
-	mb.Hash = mb.Header.Hash()
-	if mb.Signature, err = crypto.Sign(mb.Hash[:], s.cfg.Key); err != nil {
-		return fmt.Errorf("sequencer: sign mini-block: %w", err)
-	}
-	nextPrio := s.head.NextPrio + uint64(len(deps))
-
-	// The open batch after this block; if the block closes it, the
-	// batch's fees are credited in this block's write, after its entries.
-	ob := s.batch
-	ob.ops, ob.hashes = slices.Clip(ob.ops), slices.Clip(ob.hashes)
-	for i := range mb.Receipts {
-		r := &mb.Receipts[i]
-		if r.Err != nil {
-			if i < len(deps) {
-				s.log.Error("deposit failed", "id", deps[i].ID, "err", r.Err)
-			}
-			continue
-		}
-		if ob.used == 0 {
-			ob.firstAt = start
-		}
-		ob.ops = append(ob.ops, r.Op)
-		ob.hashes = append(ob.hashes, r.TxHash)
-		ob.used += r.Op.Type.Chunks()
-	}
-	if cutAfter {
-		fee, err := s.creditedFeeAccount(res.Writes, &ob)
-		if err != nil {
-			return err
-		}
-		if res.Writes == nil {
-			res.Writes = map[uint32]ledger.Account{}
-		}
-		res.Writes[ledger.FeeAccount] = fee
-	}
-
-	b := s.st.NewBatch()
-	defer b.Close()
-	for idx, a := range res.Writes {
-		if err := b.PutAccount(idx, a); err != nil {
-			return err
-		}
-	}
-	if next, _ := s.st.NextIndex(); res.NextIndex != next {
-		if err := b.SetNextIndex(res.NextIndex); err != nil {
-			return err
-		}
-	}
-	for i := range mb.Entries {
-		e := &mb.Entries[i]
-		if err := b.Set(state.NamespaceTx, e.Hash[:], encodeTxRecord(number, uint32(i), e)); err != nil {
-			return err
-		}
-		if err := b.Set(state.NamespaceReceipt, e.Hash[:], encReceipts[i]); err != nil {
-			return err
-		}
-	}
-	if err := b.Set(state.NamespaceMiniBlock, blockKey(number), encodeBlockRecord(mb)); err != nil {
-		return err
-	}
-	h := head{Number: number, Hash: mb.Hash, NextPrio: nextPrio}
-	if err := b.Set(state.NamespaceMeta, keyHead, h.encode()); err != nil {
-		return err
-	}
-	if err := b.Commit(true); err != nil {
-		return fmt.Errorf("sequencer: commit mini-block %d: %w", number, err)
-	}
-	commitDone := time.Now()
-
-	// Committed: from here on everything is announcement.
-	s.head = h
-	s.headMu.Lock()
-	s.headMu.head = h
-	s.headMu.Unlock()
-	s.batch = ob
-	pre := Preconfirmation{Header: mb.Header, HeaderHash: mb.Hash, Signature: mb.Signature}
-	events := make([]TxStatus, n)
-	for i := range mb.Receipts {
-		r := mb.Receipts[i]
-		events[i] = TxStatus{Hash: r.TxHash, Status: StatusPreconfirmed, Block: number, Position: r.Position, Batch: r.Batch, Err: r.Err}
-		if r.Err != nil {
-			events[i].Status = StatusFailed
-		}
-		if i >= len(deps) {
-			p := pre
-			p.Receipt = r
-			txs[i-len(deps)].done <- outcome{pre: &p}
-		}
-	}
-	s.deliverDropped(s.pool.included(txs, s.st.Nonce))
-	s.blocks.publish(mb)
-	s.statuses.publish(events)
-	s.m.MiniBlock(n, execDone.Sub(start), commitDone.Sub(execDone))
-	s.log.Debug("sealed mini-block", "number", number, "entries", n, "batch", mb.Header.Batch, "cut", cutAfter)
-	if cutAfter {
-		// After the preconfirmed events, so that no proven event of
-		// these transactions can precede them.
-		s.handOff()
-	}
-	return nil
-}
-
-// batchFees sums the fees of a batch's operations.
-func batchFees(ops []ledger.Op) uint256.Int {
-	var t uint256.Int
-	for i := range ops {
-		t.Add(&t, &ops[i].Fee)
-	}
-	return t
-}
-
-// creditedFeeAccount returns the flat fee account after the block's
-// writes and the credit of batch ob's fees (ledger.CreditFees).
-func (s *Sequencer) creditedFeeAccount(writes map[uint32]ledger.Account, ob *openBatch) (ledger.Account, error) {
-	acc, ok := writes[ledger.FeeAccount]
-	if !ok {
-		var err error
-		if acc, err = s.st.Account(ledger.FeeAccount); err != nil {
-			return acc, err
-		}
-	}
-	ms := ledger.NewMemState()
-	ms.Accounts[ledger.FeeAccount] = &acc
-	if err := ledger.CreditFees(ms, batchFees(ob.ops)); err != nil {
-		return acc, fmt.Errorf("%w: batch %d fee credit: %w", ErrChain, ob.number, err)
-	}
-	return ms.Account(ledger.FeeAccount), nil
 }
 
 // closeBatch closes the open batch between mini-blocks (timeout, or the

@@ -45,10 +45,9 @@ type mempool struct {
 	maxTxs, maxAccount int
 	maxGap             uint32
 	ttl                time.Duration
-	// readyAt is the ready count that triggers an early mini-block.
-	readyAt int
-	// full is signalled (non-blocking) when ready reaches readyAt.
-	full chan struct{}
+	// ready is signalled (non-blocking) when transactions become ready:
+	// the mini-block loop starts a block as soon as it is free.
+	ready chan struct{}
 
 	mu struct {
 		sync.Mutex
@@ -63,7 +62,7 @@ type mempool struct {
 
 func newMempool(cfg *Config) *mempool {
 	p := &mempool{maxTxs: cfg.MaxPoolTxs, maxAccount: cfg.MaxAccountTxs, maxGap: cfg.MaxNonceGap,
-		ttl: cfg.QueueTTL, readyAt: cfg.MaxBlockTxs, full: make(chan struct{}, 1)}
+		ttl: cfg.QueueTTL, ready: make(chan struct{}, 1)}
 	p.mu.byHash = map[common.Hash]*pending{}
 	p.mu.accounts = map[uint32]*accountQueue{}
 	return p
@@ -129,14 +128,20 @@ func (p *mempool) add(tx *pending, committedNonce func(uint32) (uint32, error), 
 	p.mu.accounts[tx.account] = q
 	p.mu.byHash[tx.hash] = tx
 	q.txs[tx.nonce] = tx
+	before := p.mu.ready
 	p.extend(q)
-	if p.mu.ready >= p.readyAt {
-		select {
-		case p.full <- struct{}{}:
-		default:
-		}
+	if p.mu.ready > before {
+		p.signal()
 	}
 	return nil
+}
+
+// signal wakes the mini-block loop.
+func (p *mempool) signal() {
+	select {
+	case p.ready <- struct{}{}:
+	default:
+	}
 }
 
 // extend recomputes q.run and the global ready count.
@@ -220,6 +225,10 @@ func (p *mempool) included(txs []*pending, committedNonce func(uint32) (uint32, 
 			p.mu.ready -= q.run
 			delete(p.mu.accounts, acc)
 		}
+	}
+	if p.mu.ready > 0 {
+		// Left over from a full block, or ready by the new bases.
+		p.signal()
 	}
 	return out
 }

@@ -64,9 +64,9 @@ type Sequencer struct {
 	proveQ, settleQ *workQueue
 	cutQ            *cutQueue
 
-	// knobs are for tests.
+	// knobs are for tests and benchmarks.
 	knobs struct {
-		// holdCuts keeps closed batches from being cut.
+		// holdCuts keeps closed batches from being cut (HoldCuts).
 		holdCuts atomic.Bool
 	}
 }
@@ -186,6 +186,19 @@ func (s *Sequencer) Stop(ctx context.Context) error {
 	return nil
 }
 
+// HoldCuts keeps batches, once closed, from being cut (and so from being
+// handed to the Prover) while hold is true; false resumes cutting in
+// order. A closed batch is durable in the store (its close record and
+// credited fees), so held batches are cut after a restart too. Mini-blocks
+// and preconfirmations go on as usual. It is for benchmarks and tests that
+// measure the preconfirmation path alone.
+func (s *Sequencer) HoldCuts(hold bool) {
+	s.knobs.holdCuts.Store(hold)
+	if !hold {
+		s.cutQ.signal()
+	}
+}
+
 // Err returns the error that stopped the mini-block loop, if any.
 func (s *Sequencer) Err() error {
 	if p := s.fatal.Load(); p != nil {
@@ -200,10 +213,11 @@ func (s *Sequencer) Err() error {
 // failed at execution) and the signed header.
 //
 // Admission checks, in order: size (ErrTooLarge), decoding (ErrMalformed),
-// duplicates (ErrDuplicate), stateless rules with signature verification
-// (ErrBadSignature, ErrInvalid), the nonce against the committed state and
-// the account's queue (ErrNonceTooLow, ErrNonceGap, ErrNonceInUse) and
-// the limits (ErrAccountQueueFull, ErrMempoolFull). Rules that depend on
+// queued duplicates (ErrDuplicate), stateless rules with signature
+// verification (ErrBadSignature, ErrInvalid), included duplicates
+// (ErrDuplicate), the nonce against the committed state and the account's
+// queue (ErrNonceTooLow, ErrNonceGap, ErrNonceInUse) and the limits
+// (ErrAccountQueueFull, ErrMempoolFull). Rules that depend on
 // state other than the nonce (unknown account, key, balance, overflow,
 // tree full) are checked at execution and yield a failed receipt. A
 // rejected transaction changes nothing.
@@ -228,11 +242,10 @@ func (s *Sequencer) Submit(ctx context.Context, raw []byte) (*Preconfirmation, e
 	if s.pool.has(hash) {
 		return nil, fmt.Errorf("%w: %v is pending", ErrDuplicate, hash)
 	}
-	if known, err := s.known(hash); err != nil {
-		return nil, err
-	} else if known {
-		return nil, fmt.Errorf("%w: %v is already included", ErrDuplicate, hash)
-	}
+	// A transaction already included is found by the pool, under its lock,
+	// after the signature check: looking it up here too would cost every
+	// transaction a store read (a miss, the common case, is the slowest)
+	// to spare a duplicate a check that any invalid transaction costs too.
 	if err := s.sem.Acquire(ctx, 1); err != nil {
 		return nil, err
 	}

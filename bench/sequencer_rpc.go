@@ -1,0 +1,456 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/params"
+
+	"github.com/veloxlabs/velox/client"
+	"github.com/veloxlabs/velox/node"
+	"github.com/veloxlabs/velox/settlement"
+)
+
+// The RPC benchmark's node: the node's default 8-slot circuit at depth 8
+// (255 user accounts), keys cached in KeysDir (a development setup of a
+// few minutes on the first run).
+const (
+	rpcSlots   = 8
+	rpcDepth   = 8
+	rpcChainID = node.DefaultChainID
+	// rpcConns is the load generator's HTTP connection limit.
+	rpcConns = 512
+	// rpcWarmup is excluded from each rate's statistics.
+	rpcWarmup = 500 * time.Millisecond
+)
+
+// rpcCPUProfile, if set (by BenchmarkSequencerRPC), is the path prefix of
+// a CPU profile written for each rate's timed run.
+var rpcCPUProfile string
+
+// rpcConfig is the node of the RPC benchmark: a real node on a temporary
+// data directory (synced Pebble writes, embedded L1), with the default
+// mini-block time.
+func rpcConfig(dataDir string) node.Config {
+	return node.Config{
+		DataDir: dataDir, RPCAddr: "127.0.0.1:0", ChainID: rpcChainID, Slots: rpcSlots, Depth: rpcDepth,
+		KeyDir: KeysDir(), BatchTimeout: time.Minute, SendTimeout: 10 * time.Second,
+		L1:   node.L1Config{EmbeddedBlockTime: time.Second, Confirmations: 1, PollInterval: 100 * time.Millisecond},
+		NATS: node.NATSConfig{Addr: "127.0.0.1:0"}, // never the default port another node may hold
+	}
+}
+
+// rpcUser is a funded L2 account with its key set.
+type rpcUser struct {
+	w     *client.Wallet
+	index uint32
+	nonce uint32
+}
+
+// rpcBench is a started node with funded users.
+type rpcBench struct {
+	n     *node.Node
+	url   string
+	users []*rpcUser
+	log   *slog.Logger
+}
+
+// startRPCBench starts the node, funds one account by an L1 deposit and
+// fans out to users accounts by L2 transfers (each then sets its L2 key).
+// Batch cutting, and so proving, is held for the whole benchmark (see
+// node.Node.HoldBatches): the preconfirmation path is measured, not the
+// prover.
+func startRPCBench(ctx context.Context, dataDir string, users int, log *slog.Logger) (_ *rpcBench, err error) {
+	n, err := node.New(rpcConfig(dataDir), log)
+	if err != nil {
+		return nil, err
+	}
+	if err := n.Start(ctx); err != nil {
+		return nil, err
+	}
+	b := &rpcBench{n: n, url: "http://" + n.RPCAddr(), log: log}
+	defer func() {
+		if err != nil {
+			b.stop()
+		}
+	}()
+	n.HoldBatches(true)
+
+	c, err := client.Dial(ctx, b.url)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	rich, err := client.NewWallet(settlement.DevKey(1), rpcChainID)
+	if err != nil {
+		return nil, err
+	}
+	funds := new(big.Int).Mul(big.NewInt(1000), big.NewInt(params.Ether))
+	rollup := settlement.NewRollup(n.L1(), n.Deployment().Rollup)
+	if _, err := rollup.Deposit(ctx, settlement.NewAccount(rich.Eth), rich.Address, funds); err != nil {
+		return nil, fmt.Errorf("bench: L1 deposit: %w", err)
+	}
+	for {
+		if bal, err := c.Balance(ctx, rich.Address); err == nil && bal.Cmp(funds) == 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	if err := rpcOK(c.SetKey(ctx, rich)); err != nil {
+		return nil, fmt.Errorf("bench: key of the funded account: %w", err)
+	}
+	acc, err := c.Account(ctx, rich.Address)
+	if err != nil {
+		return nil, err
+	}
+	ri, rn := uint32(acc.Index), uint32(acc.Nonce)
+	// A round amount: transfers carry amounts in a packed decimal form.
+	share := big.NewInt(params.Ether)
+	b.users = make([]*rpcUser, users)
+	for i := range b.users {
+		k, err := crypto.GenerateKey()
+		if err != nil {
+			return nil, err
+		}
+		w, err := client.NewWallet(k, rpcChainID)
+		if err != nil {
+			return nil, err
+		}
+		b.users[i] = &rpcUser{w: w}
+		raw, err := rich.Transfer(ri, w.Address, share, big.NewInt(1), rn)
+		if err != nil {
+			return nil, err
+		}
+		rn++
+		pre, err := c.SendTransaction(ctx, raw)
+		if err := rpcOK(pre, err); err != nil {
+			return nil, fmt.Errorf("bench: funding user %d: %w", i, err)
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, users)
+	for i, u := range b.users {
+		wg.Go(func() {
+			a, err := c.Account(ctx, u.w.Address)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			u.index = uint32(a.Index)
+			raw, err := u.w.ChangePubKey(u.index, 0)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			errs[i] = rpcOK(c.SendTransaction(ctx, raw))
+			u.nonce = 1
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("bench: setting user keys: %w", err)
+	}
+	return b, nil
+}
+
+func rpcOK(pre *client.Preconfirmation, err error) error {
+	if err != nil {
+		return err
+	}
+	if !pre.Receipt.OK() {
+		return fmt.Errorf("failed receipt: %s (%s)", pre.Receipt.Error, pre.Receipt.Rule)
+	}
+	return nil
+}
+
+func (b *rpcBench) stop() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := b.n.Stop(ctx); err != nil {
+		b.log.Warn("stopping the benchmark node", "err", err)
+	}
+}
+
+// presign returns n JSON-RPC request bodies of velox_sendTransaction:
+// transfers of 1 wei (fee 1) round-robin over the users, each to the next
+// user, with consecutive nonces.
+func (b *rpcBench) presign(n int) ([][]byte, error) {
+	bodies := make([][]byte, n)
+	one := big.NewInt(1)
+	for i := range bodies {
+		u, to := b.users[i%len(b.users)], b.users[(i+1)%len(b.users)]
+		raw, err := u.w.Transfer(u.index, to.w.Address, one, one, u.nonce)
+		if err != nil {
+			return nil, err
+		}
+		u.nonce++
+		bodies[i] = fmt.Appendf(nil, `{"jsonrpc":"2.0","id":%d,"method":"velox_sendTransaction","params":["%s"]}`, i, hexutil.Encode(raw))
+	}
+	return bodies, nil
+}
+
+// rateResult is one rate's measurement.
+type rateResult struct {
+	sent, ok       int
+	p50, p99, p999 time.Duration
+	tps            float64
+	cpuPerTx       time.Duration // process CPU (node and generator) per transaction
+	firstErr       error
+	errors         int
+	// lateSends counts requests the generator started more than 1 ms
+	// after their scheduled time (their latency includes the delay).
+	lateSends int
+	// blockEntries is the mean number of entries of a mini-block and
+	// blockCommit the mean time of the synced write that committed it
+	// (shared by the mini-blocks of one write), from the node's metrics.
+	blockEntries float64
+	blockCommit  time.Duration
+}
+
+// blockCounters are the node's cumulative mini-block metrics.
+type blockCounters struct{ blocks, entries, commit float64 }
+
+// blockStats reads the mini-block counters from the node's /metrics; zero
+// if they cannot be read.
+func (b *rpcBench) blockStats() blockCounters {
+	var c blockCounters
+	resp, err := http.Get(b.url + "/metrics")
+	if err != nil {
+		return c
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return c
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		name, v, ok := strings.Cut(line, " ")
+		if !ok {
+			continue
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			continue
+		}
+		switch name {
+		case "velox_miniblock_entries_count":
+			c.blocks = f
+		case "velox_miniblock_entries_sum":
+			c.entries = f
+		case "velox_miniblock_commit_seconds_sum":
+			c.commit = f
+		}
+	}
+	return c
+}
+
+// runRate sends bodies open-loop at rate per second: request i is
+// scheduled at start + i/rate and sent on its own goroutine at that time
+// over a pool of keep-alive HTTP connections; its latency runs from the
+// scheduled time (not the actual send) to the response, so a stalled
+// server or generator shows up in the latency instead of lowering the
+// offered load (no coordinated omission). Requests scheduled in the first
+// rpcWarmup are sent but not counted.
+func (b *rpcBench) runRate(ctx context.Context, hc *http.Client, bodies [][]byte, rate int) rateResult {
+	n := len(bodies)
+	lats := make([]time.Duration, n)
+	okv := make([]bool, n)
+	var (
+		errMu    sync.Mutex
+		firstErr error
+		nerr     atomic.Int64
+		late     atomic.Int64
+		lastDone atomic.Int64
+		wg       sync.WaitGroup
+	)
+	fail := func(err error) {
+		nerr.Add(1)
+		errMu.Lock()
+		if firstErr == nil {
+			firstErr = err
+		}
+		errMu.Unlock()
+	}
+	interval := float64(time.Second) / float64(rate)
+	cpu0 := cpuTime()
+	start := time.Now().Add(time.Millisecond)
+	for i := 0; i < n; {
+		now := time.Now()
+		for ; i < n; i++ {
+			at := start.Add(time.Duration(float64(i) * interval))
+			if at.After(now) {
+				break
+			}
+			if now.Sub(at) > time.Millisecond {
+				late.Add(1)
+			}
+			i := i
+			wg.Go(func() {
+				defer func() {
+					t := time.Now()
+					lats[i] = t.Sub(at)
+					for {
+						l := lastDone.Load()
+						if t.UnixNano() <= l || lastDone.CompareAndSwap(l, t.UnixNano()) {
+							break
+						}
+					}
+				}()
+				req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.url, bytes.NewReader(bodies[i]))
+				if err != nil {
+					fail(err)
+					return
+				}
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := hc.Do(req)
+				if err != nil {
+					fail(err)
+					return
+				}
+				body, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				switch {
+				case err != nil:
+					fail(err)
+				case resp.StatusCode != http.StatusOK:
+					fail(fmt.Errorf("HTTP %s: %s", resp.Status, body))
+				case bytes.Contains(body, []byte(`"error":`)) || !bytes.Contains(body, []byte(`"status":"ok"`)):
+					fail(fmt.Errorf("response %s", body))
+				default:
+					okv[i] = true
+				}
+			})
+		}
+		if i < n {
+			time.Sleep(time.Until(start.Add(time.Duration(float64(i) * interval))))
+		}
+	}
+	wg.Wait()
+	cpu := cpuTime() - cpu0
+	r := rateResult{sent: n, firstErr: firstErr, errors: int(nerr.Load()), lateSends: int(late.Load())}
+	skip := min(n-1, int(rpcWarmup.Seconds()*float64(rate)))
+	var counted []time.Duration
+	for i := skip; i < n; i++ {
+		if okv[i] {
+			counted = append(counted, lats[i])
+		}
+	}
+	for i := range okv {
+		if okv[i] {
+			r.ok++
+		}
+	}
+	if len(counted) == 0 {
+		return r
+	}
+	slices.Sort(counted)
+	pct := func(p float64) time.Duration { return counted[min(len(counted)-1, int(p*float64(len(counted))))] }
+	r.p50, r.p99, r.p999 = pct(0.50), pct(0.99), pct(0.999)
+	r.tps = float64(r.ok) / time.Unix(0, lastDone.Load()).Sub(start).Seconds()
+	r.cpuPerTx = cpu / time.Duration(n)
+	return r
+}
+
+// newLoadClient returns an HTTP client that keeps up to rpcConns
+// connections open to the node.
+func newLoadClient() *http.Client {
+	tr := &http.Transport{
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        rpcConns,
+		MaxIdleConnsPerHost: rpcConns,
+		MaxConnsPerHost:     rpcConns,
+		IdleConnTimeout:     time.Minute,
+		DisableCompression:  true,
+	}
+	return &http.Client{Transport: tr, Timeout: 30 * time.Second}
+}
+
+// cpuTime returns the process's user and system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// runSequencerRPC measures velox_sendTransaction over loopback HTTP
+// JSON-RPC against a real node at each rate for dur (after a warm-up of
+// the connection pool).
+func runSequencerRPC(ctx context.Context, rates []int, dur time.Duration, users int, log *slog.Logger, emit func(rate int, r rateResult)) error {
+	dir, err := os.MkdirTemp("", "velox-bench-rpc-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	b, err := startRPCBench(ctx, dir, users, log)
+	if err != nil {
+		return err
+	}
+	defer b.stop()
+	hc := newLoadClient()
+	defer hc.CloseIdleConnections()
+	// Open the connection pool (and warm the server) at a moderate rate.
+	warm, err := b.presign(min(2000, rates[0]*2))
+	if err != nil {
+		return err
+	}
+	if r := b.runRate(ctx, hc, warm, max(250, rates[0])); r.firstErr != nil {
+		return fmt.Errorf("bench: warm-up: %w", r.firstErr)
+	}
+	for _, rate := range rates {
+		bodies, err := b.presign(int(float64(rate) * (dur + rpcWarmup).Seconds()))
+		if err != nil {
+			return err
+		}
+		stopProfile := func() {}
+		if rpcCPUProfile != "" {
+			f, err := os.Create(fmt.Sprintf("%s.%d", rpcCPUProfile, rate))
+			if err != nil {
+				return err
+			}
+			if err := pprof.StartCPUProfile(f); err != nil {
+				f.Close()
+				return err
+			}
+			stopProfile = func() { pprof.StopCPUProfile(); f.Close() }
+		}
+		before := b.blockStats()
+		r := b.runRate(ctx, hc, bodies, rate)
+		stopProfile()
+		after := b.blockStats()
+		if blocks := after.blocks - before.blocks; blocks > 0 {
+			r.blockEntries = (after.entries - before.entries) / blocks
+			r.blockCommit = time.Duration((after.commit - before.commit) / blocks * float64(time.Second))
+		}
+		if r.firstErr != nil {
+			log.Warn("requests failed", "rate", rate, "failed", r.errors, "first", r.firstErr)
+		}
+		emit(rate, r)
+		// Let the node settle between rates.
+		time.Sleep(200 * time.Millisecond)
+	}
+	return nil
+}
