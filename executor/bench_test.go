@@ -35,7 +35,8 @@ func runP2P(b *testing.B, txs int, exec func() error) {
 }
 
 // BenchmarkP2P executes 10,000-transfer blocks over 2 to 10,000 accounts,
-// sequentially and in parallel (GOMAXPROCS workers), in the same run.
+// sequentially and in parallel (GOMAXPROCS workers, and one worker), in the
+// same run.
 func BenchmarkP2P(b *testing.B) {
 	for _, accounts := range []int{2, 10, 100, 1000, 10000} {
 		w, err := NewP2PWorkload(accounts, 10000, 1)
@@ -52,6 +53,13 @@ func BenchmarkP2P(b *testing.B) {
 		b.Run(fmt.Sprintf("accounts=%d/parallel", accounts), func(b *testing.B) {
 			runP2P(b, len(w.Txs), func() error {
 				_, err := Parallel(ctx, w.Base, w.Txs, w.Params, Options{})
+				return err
+			})
+		})
+		// One worker: the CPU overhead of Block-STM over Sequential.
+		b.Run(fmt.Sprintf("accounts=%d/parallel-1", accounts), func(b *testing.B) {
+			runP2P(b, len(w.Txs), func() error {
+				_, err := Parallel(ctx, w.Base, w.Txs, w.Params, Options{Workers: 1})
 				return err
 			})
 		})

@@ -17,15 +17,17 @@
 // next-index counter, so transactions touching different fields of one
 // account never conflict. Each key holds its entries linked from the
 // highest transaction down, each tagged with the incarnation that wrote
-// it or marked ESTIMATE; the first base value read is cached beside them.
-// Keys and entries are integer handles into arrays preallocated for the
-// block, free of pointers and recycled across blocks, so the garbage
-// collector neither scans nor frees them; the keys of an account index
-// are found in a dense array (or, beyond it, a lock-free open-addressing
-// table), those of an address in a lock-free open-addressing table.
-// Writers of a key exclude each other with a per-key spinlock whose value
-// counts the key's modifications; readers take no lock, and a validator
-// that finds that count unchanged since the read skips the re-read.
+// it or marked ESTIMATE; the first base value read is cached in an array
+// beside the keys. Keys and entries are integer handles into arrays
+// preallocated for the block, free of pointers and recycled across blocks,
+// so the garbage collector neither scans nor frees them; the four keys of
+// an account share one cache line and are found in a dense array (or,
+// beyond it, a lock-free open-addressing table), those of an address in a
+// lock-free open-addressing table. Writers of a key exclude each other
+// with a per-key spinlock whose value counts the key's modifications and
+// shares one word with the head of the key's list; readers take no lock,
+// and a validator that finds that count unchanged since the read skips
+// the re-read.
 //
 // Each incarnation runs ledger.Apply (or ApplyDeposit) on a ledger.State
 // view: reads see the incarnation's own buffered writes, then the entry of
@@ -48,13 +50,19 @@
 // validation indices hand out the lowest task, per-transaction status and
 // incarnation live in one atomic word (a mutex guards only the rare
 // dependency lists), and completion is detected with the decrease counter
-// and the number of active tasks.
+// and the number of active workers (counted from the moment a worker
+// looks for a task until it goes idle, rather than per task, which spares
+// two updates of a shared counter per task). Once the workers are done,
+// the write set is assembled and the fees summed in parts, on as many
+// goroutines.
 //
 // Once the re-executions of a block exceed Options.MaxReexecutions, the
 // workers stop; the longest prefix of executed transactions whose read
 // sets still validate is kept, and the rest runs on the sequential
 // executor over the state that prefix leaves, reusing the stateless work
-// already done. Cancelling the context stops the workers, which finish
-// their current task; Parallel then returns ctx.Err() with no goroutine
-// left running.
+// already done, while the other workers' goroutines do the stateless
+// checks of the remaining transactions ahead of it (each transaction is
+// still checked once). Cancelling the context stops the workers, which
+// finish their current task; Parallel then returns ctx.Err() with no
+// goroutine left running.
 package executor

@@ -4,8 +4,10 @@ import (
 	"encoding/binary"
 	"math"
 	"math/bits"
+	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 )
@@ -21,19 +23,26 @@ import (
 // Everything is pointer-free, preallocated for the block and recycled
 // across blocks, so the garbage collector neither scans nor frees it:
 // keys and entries are integer handles into two arrays. The four keys of
-// an account are consecutive; account indices below a bound find them in
-// a dense array, others (and addresses) in insert-only open-addressing
-// tables.
+// an account are consecutive, 16 bytes each and from an index that is a
+// multiple of four, so that they share one cache line (large arrays are
+// page-aligned); the base values they cache lie in a parallel array,
+// read-only once written. Account indices below a bound find their
+// keys in a dense array, others (and addresses) in insert-only
+// open-addressing tables.
 //
 // The entries of a key form a list sorted by transaction, linked both
-// ways. Writers of a key exclude each other with the key's mutex; the
-// key's seq is odd while one modifies it and counts the modifications.
+// ways. Writers of a key exclude each other with a spinlock on the key's
+// seq, which is odd while one modifies the key and counts the
+// modifications; a writer holds it for a few dozen instructions, and one
+// that finds it held retries, then yields, then sleeps. The seq and
+// the head of the list share one word: a reader loads both at once, and a
+// writer publishes a new head as it releases the key.
 // Readers take no lock: they follow the links down from the highest
 // transaction with atomic loads. An entry is filled in before it is
 // linked, and never unlinked (a removed entry is flagged and skipped), so
 // a reader always sees a consistent list; an entry rewritten by a later
 // incarnation of its transaction is marked busy meanwhile, and a reader
-// that saw it busy or changed waits for the writer (on the mutex) and
+// that saw it busy or changed waits for the writer to release the key and
 // reads again. A validator that finds a key's seq even and unchanged since
 // the read knows the read still holds; else it checks that the entry read
 // is unchanged and that no visible entry was inserted above it, below the
@@ -89,19 +98,19 @@ const (
 
 // key is one versioned location.
 type key struct {
-	// mu serializes the key's writers.
-	mu sync.Mutex
-	// seq counts the modifications of the key, twice each: it is odd
-	// while one is under way.
-	seq atomic.Uint32
-	// head is the entry of the highest transaction, 0 for none.
-	head atomic.Uint32
-	// baseOK moves from baseNone to baseDone once base caches the key's
-	// value in the base state; base is written once, before.
+	// word is seq<<32 | head. seq counts the modifications of the key,
+	// twice each: it is odd while one is under way, and taking it odd
+	// locks the key. head is the entry of the highest transaction, 0 for
+	// none.
+	word atomic.Uint64
+	// baseOK moves from baseNone to baseDone once memory.bases caches
+	// the key's value in the base state; that is written once, before.
 	baseOK atomic.Uint32
 	_      uint32
-	base   value
 }
+
+func wordSeq(w uint64) uint32  { return uint32(w >> 32) }
+func wordHead(w uint64) uint32 { return uint32(w) }
 
 // keyMeta describes a key; it is kept apart from the keys, which readers
 // of the block's hot path touch.
@@ -115,25 +124,38 @@ type keyMeta struct {
 	addr common.Address
 }
 
-// lock takes the key for a modification and returns its seq before.
-func (k *key) lock() uint32 {
-	k.mu.Lock()
-	s := k.seq.Load()
-	k.seq.Store(s + 1)
-	return s
+// backoff is the wait of the i-th retry for a held key: none at first,
+// then yielding the processor, then sleeping, so that a worker whose key
+// holder was descheduled by the operating system does not burn the CPU.
+func backoff(i int) {
+	switch {
+	case i < 64:
+	case i < 1024:
+		runtime.Gosched()
+	default:
+		time.Sleep(time.Microsecond)
+	}
 }
 
-// unlock ends the modification that lock, which returned s, began.
-func (k *key) unlock(s uint32) {
-	k.seq.Store(s + 2)
-	k.mu.Unlock()
+// lock takes the key for a modification and returns its word before.
+func (k *key) lock() uint64 {
+	for i := 0; ; i++ {
+		if w := k.word.Load(); wordSeq(w)&1 == 0 && k.word.CompareAndSwap(w, w+1<<32) {
+			return w
+		}
+		backoff(i)
+	}
 }
+
+// unlock ends the modification that lock, which returned w, began, and
+// publishes head.
+func (k *key) unlock(w uint64, head uint32) { k.word.Store(uint64(wordSeq(w)+2)<<32 | uint64(head)) }
 
 // wait waits for the writer that holds the key, if any.
 func (k *key) wait() {
-	k.mu.Lock()
-	//lint:ignore SA2001 an empty critical section: only waiting for the writer
-	k.mu.Unlock()
+	for i := 0; wordSeq(k.word.Load())&1 != 0; i++ {
+		backoff(i)
+	}
 }
 
 // readResult is what a reader at some transaction sees of a key.
@@ -148,6 +170,7 @@ type readResult struct {
 // memory is the multi-version memory of one block.
 type memory struct {
 	keys  []key
+	bases []value   // of keys, see key.baseOK
 	meta  []keyMeta // of keys
 	nodes []node
 	// nkeys and nnodes count the handles claimed (in chunks) by workers.
@@ -192,16 +215,18 @@ func (m *memory) reset(n, workers int, baseNext uint32) {
 	}
 	// A block touches at most its senders, the existing recipients of its
 	// addresses and the indices it creates: 3n+2 accounts, 4 keys each;
-	// and at most n addresses. Workers claim keys in chunks, each of
-	// which wastes at most 3 keys. Handles are 32-bit.
+	// and at most n addresses. Workers claim keys in chunks, one for
+	// accounts and one for addresses at a time. Handles are 32-bit.
 	nk := 4*(3*n+2) + n
-	nk = (nk+nk/64+keyChunk-1)/keyChunk*keyChunk + keyChunk*(workers+1)
+	nk = (nk+nk/64+keyChunk-1)/keyChunk*keyChunk + keyChunk*(2*workers+1)
 	nk = min(nk, math.MaxUint32&^(keyChunk-1))
 	if cap(m.keys) < nk || cap(m.keys) > 4*nk+1<<16 {
 		m.keys = make([]key, nk)
+		m.bases = make([]value, nk)
 		m.meta = make([]keyMeta, nk)
 	} else {
 		m.keys = m.keys[:nk]
+		m.bases = m.bases[:nk]
 		m.meta = m.meta[:nk]
 	}
 	// Keys [0, keyChunk) are reserved, so that a claimed chunk lies
@@ -237,25 +262,31 @@ func (m *memory) reset(n, workers int, baseNext uint32) {
 
 // alloc is a worker's private source of keys and nodes, claimed from the
 // memory in chunks. A handle it hands out stays its own until published.
+// Accounts and addresses take keys from separate chunks, so that the
+// four keys of an account, taken from chunk-aligned groups of four, stay
+// in one cache line.
 type alloc struct {
-	k, kEnd uint64
-	n, nEnd uint64
+	acc, addr keyCursor
+	n, nEnd   uint64
 }
 
-// newKeys returns the first of c consecutive fresh keys, zeroed, which
-// the caller consumes (advancing al.k) once it published them; ok is
-// false if the memory is exhausted.
-func (m *memory) newKeys(al *alloc, c uint64) (uint32, bool) {
-	if al.k+c > al.kEnd {
+// keyCursor is the rest [k, end) of a claimed chunk of keys.
+type keyCursor struct{ k, end uint64 }
+
+// newKeys returns the first of c consecutive fresh keys from cur, zeroed,
+// which the caller consumes (advancing cur.k) once it published them; ok
+// is false if the memory is exhausted. c divides keyChunk.
+func (m *memory) newKeys(cur *keyCursor, c uint64) (uint32, bool) {
+	if cur.k+c > cur.end {
 		end := m.nkeys.Add(keyChunk)
 		if end > uint64(len(m.keys)) {
 			return 0, false
 		}
-		al.k, al.kEnd = end-keyChunk, end
-		clear(m.keys[al.k:al.kEnd])
-		clear(m.meta[al.k:al.kEnd])
+		cur.k, cur.end = end-keyChunk, end
+		clear(m.keys[cur.k:cur.end])
+		clear(m.meta[cur.k:cur.end])
 	}
-	return uint32(al.k), true
+	return uint32(cur.k), true
 }
 
 func (m *memory) newNode(al *alloc) (uint32, bool) {
@@ -291,12 +322,12 @@ func (m *memory) account(idx uint32, al *alloc) (uint32, bool) {
 		if k := d.Load(); k != 0 || al == nil {
 			return k, k != 0
 		}
-		k, ok := m.newKeys(al, numFields)
+		k, ok := m.newKeys(&al.acc, numFields)
 		if !ok {
 			return 0, false
 		}
 		if d.CompareAndSwap(0, k) {
-			al.k += numFields
+			al.acc.k += numFields
 			m.meta[k].kind, m.meta[k].idx = kindAccount, idx
 			return k, true
 		}
@@ -314,12 +345,12 @@ func (m *memory) hashedAccount(idx uint32, al *alloc) (uint32, bool) {
 			if al == nil {
 				return 0, false
 			}
-			k, ok := m.newKeys(al, numFields)
+			k, ok := m.newKeys(&al.acc, numFields)
 			if !ok {
 				return 0, false
 			}
 			if m.accounts[h].CompareAndSwap(0, uint64(idx)<<32|uint64(k)) {
-				al.k += numFields
+				al.acc.k += numFields
 				m.hashUsed.Store(true)
 				m.meta[k].kind, m.meta[k].idx, m.meta[k].pos = kindAccount, idx, uint32(h)
 				return k, true
@@ -347,18 +378,18 @@ func (m *memory) address(a common.Address, al *alloc) (uint32, bool) {
 				return 0, false
 			}
 			var ok bool
-			if k, ok = m.newKeys(al, 1); !ok {
+			if k, ok = m.newKeys(&al.addr, 1); !ok {
 				return 0, false
 			}
 			m.meta[k].addr = a
 			if m.addrs[h].CompareAndSwap(0, k) {
-				al.k++
+				al.addr.k++
 				m.meta[k].kind, m.meta[k].pos = kindAddress, uint32(h)
 				return k, true
 			}
 			k = m.addrs[h].Load()
 		}
-		if m.meta[k].addr == a {
+		if sameAddress(&m.meta[k].addr, &a) {
 			return k, true
 		}
 		h = (h + 1) & mask
@@ -377,8 +408,9 @@ func (m *memory) read(k, tx uint32) (r readResult) {
 func (m *memory) readInto(k, tx uint32, r *readResult) {
 	ky := &m.keys[k]
 	for {
-		r.seq = ky.seq.Load()
-		n := ky.head.Load()
+		w := ky.word.Load()
+		r.seq = wordSeq(w)
+		n := wordHead(w)
 		for n != 0 {
 			nd := &m.nodes[n]
 			ti := atomic.LoadUint64(&nd.txinc)
@@ -401,7 +433,7 @@ func (m *memory) readInto(k, tx uint32, r *readResult) {
 		if n == 0 {
 			r.tx, r.inc, r.node = baseVersion, 0, 0
 			if r.cached = ky.baseOK.Load() == baseDone; r.cached {
-				r.val = ky.base
+				r.val = m.bases[k]
 			}
 			return
 		}
@@ -413,12 +445,13 @@ func (m *memory) readInto(k, tx uint32, r *readResult) {
 // still see the same version.
 func (m *memory) valid(k, tx uint32, r *readEntry) bool {
 	ky := &m.keys[k]
-	if s := ky.seq.Load(); s == r.seq && s&1 == 0 {
+	w := ky.word.Load()
+	if s := wordSeq(w); s == r.seq && s&1 == 0 {
 		return true // not modified since
 	}
 	n := r.node
 	if n == 0 { // read from the base state: no entry below tx
-		for n = ky.head.Load(); n != 0; n = atomic.LoadUint32(&m.nodes[n].next) {
+		for n = wordHead(w); n != 0; n = atomic.LoadUint32(&m.nodes[n].next) {
 			ti := atomic.LoadUint64(&m.nodes[n].txinc)
 			if ti == busy {
 				return false
@@ -454,16 +487,16 @@ func (m *memory) valid(k, tx uint32, r *readEntry) bool {
 func (m *memory) setBase(k uint32, val value) {
 	ky := &m.keys[k]
 	if ky.baseOK.CompareAndSwap(baseNone, baseWriting) {
-		ky.base = val
+		m.bases[k] = val
 		ky.baseOK.Store(baseDone)
 	}
 }
 
-// find returns the entry of tx in key ky and the entry above it (0 for
-// the head), or 0 and the entry after which tx's entry belongs. The
-// caller holds the key.
-func (m *memory) find(ky *key, tx uint32) (n, above uint32) {
-	n = ky.head.Load()
+// find returns the entry of tx in the list from head and the entry above
+// it (0 for the head), or 0 and the entry after which tx's entry belongs.
+// The caller holds the key.
+func (m *memory) find(head, tx uint32) (n, above uint32) {
+	n = head
 	for n != 0 {
 		nd := &m.nodes[n]
 		t := uint32(nd.txinc>>32) &^ estimate // without removedBit
@@ -483,8 +516,10 @@ func (m *memory) find(ky *key, tx uint32) (n, above uint32) {
 // and after the write.
 func (m *memory) write(k, tx, inc uint32, val *value, al *alloc) (before, after uint32, ok bool) {
 	ky := &m.keys[k]
-	s := ky.lock()
-	n, above := m.find(ky, tx)
+	w := ky.lock()
+	head := wordHead(w)
+	s := wordSeq(w)
+	n, above := m.find(head, tx)
 	ti := uint64(tx)<<32 | uint64(inc)
 	if n != 0 { // rewritten by a later incarnation
 		nd := &m.nodes[n]
@@ -493,17 +528,17 @@ func (m *memory) write(k, tx, inc uint32, val *value, al *alloc) (before, after 
 			atomic.StoreUint64(&nd.val[i], val[i])
 		}
 		atomic.StoreUint64(&nd.txinc, ti)
-		ky.unlock(s)
+		ky.unlock(w, head)
 		return s, s + 2, true
 	}
 	if n, ok = m.newNode(al); !ok {
-		ky.unlock(s)
+		ky.unlock(w, head)
 		return s, s + 2, false
 	}
 	nd := &m.nodes[n]
 	nd.txinc, nd.val, nd.up = ti, *val, above
 	if above == 0 {
-		nd.next = ky.head.Load()
+		nd.next = head
 	} else {
 		nd.next = m.nodes[above].next
 	}
@@ -511,23 +546,23 @@ func (m *memory) write(k, tx, inc uint32, val *value, al *alloc) (before, after 
 		atomic.StoreUint32(&m.nodes[nd.next].up, n)
 	}
 	if above == 0 {
-		ky.head.Store(n)
+		head = n // published by unlock
 	} else {
 		atomic.StoreUint32(&m.nodes[above].next, n)
 	}
-	ky.unlock(s)
+	ky.unlock(w, head)
 	return s, s + 2, true
 }
 
 // update sets bits in the txinc of tx's entry of key k, if any.
 func (m *memory) update(k, tx uint32, bits uint64) {
 	ky := &m.keys[k]
-	s := ky.lock()
-	if n, _ := m.find(ky, tx); n != 0 {
+	w := ky.lock()
+	if n, _ := m.find(wordHead(w), tx); n != 0 {
 		nd := &m.nodes[n]
 		atomic.StoreUint64(&nd.txinc, nd.txinc|bits)
 	}
-	ky.unlock(s)
+	ky.unlock(w, wordHead(w))
 }
 
 // remove deletes tx's entry of key k.
@@ -535,6 +570,14 @@ func (m *memory) remove(k, tx uint32) { m.update(k, tx, removedBit) }
 
 // markEstimate turns tx's entry of key k into an ESTIMATE.
 func (m *memory) markEstimate(k, tx uint32) { m.update(k, tx, uint64(estimate)) }
+
+// sameAddress is a == b in three loads each, without the call to the
+// runtime's memequal that comparing 20-byte arrays costs.
+func sameAddress(a, b *common.Address) bool {
+	return binary.LittleEndian.Uint64(a[0:]) == binary.LittleEndian.Uint64(b[0:]) &&
+		binary.LittleEndian.Uint64(a[8:]) == binary.LittleEndian.Uint64(b[8:]) &&
+		binary.LittleEndian.Uint32(a[16:]) == binary.LittleEndian.Uint32(b[16:])
+}
 
 func addressValue(a common.Address) value {
 	return value{binary.LittleEndian.Uint64(a[0:]), binary.LittleEndian.Uint64(a[8:]), uint64(binary.LittleEndian.Uint32(a[16:]))}

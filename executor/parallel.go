@@ -10,6 +10,7 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/holiman/uint256"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/veloxlabs/velox/ledger"
 )
@@ -80,6 +81,18 @@ type arena struct {
 	txs          []txState
 	mem          memory
 	incarnations slabs[incarnation]
+	writes       [][]accountWrite // writeBufs
+}
+
+// writeBufs returns n buffers for the parts of the write set, emptied.
+func (a *arena) writeBufs(n int) [][]accountWrite {
+	for len(a.writes) < n {
+		a.writes = append(a.writes, nil)
+	}
+	for i := range a.writes {
+		a.writes[i] = a.writes[i][:0]
+	}
+	return a.writes[:n]
 }
 
 // arenas keeps a few arenas between blocks. It is not a sync.Pool, which
@@ -218,19 +231,20 @@ func Parallel(ctx context.Context, base Base, txs []Tx, p ledger.Params, opts Op
 		from = e.committedPrefix()
 		res.Stats.FellBack, res.Stats.SequentialFrom = true, from
 	}
-	if res.Writes, res.NextIndex, err = e.writesBelow(uint32(from)); err != nil {
+	if res.Writes, res.NextIndex, err = e.writesBelow(uint32(from), workers, &res.Fees); err != nil {
 		return nil, err
 	}
 	if from < n {
 		// Run the rest on the sequential executor, over the committed
-		// prefix, reusing the stateless work already done.
+		// prefix, reusing the stateless work already done; the other
+		// workers' goroutines do the stateless work of the rest ahead of
+		// it.
 		seq := newSeqState(&prefixView{e: e, tx: uint32(from)}, n-from)
+		ahead := e.prepareAhead(ctx, from, workers-1)
 		checks, err := runSequential(ctx, seq, txs[from:], p, res.Receipts[from:], func(i int) *prepared {
-			if ts := &e.s.txs[from+i]; ts.prepDone {
-				return &ts.prep
-			}
-			return nil
+			return ahead.get(from + i)
 		})
+		checks += ahead.stop()
 		if err != nil {
 			return nil, err
 		}
@@ -246,9 +260,113 @@ func Parallel(ctx context.Context, base Base, txs []Tx, p ledger.Params, opts Op
 		if res.NextIndex, err = seq.NextIndex(); err != nil {
 			return nil, err
 		}
+		sumFees(&res.Fees, res.Receipts[from:])
 	}
-	sumFees(&res.Fees, res.Receipts)
 	return res, nil
+}
+
+// States of txState.ahead.
+const (
+	aheadNone = iota
+	aheadClaimed
+	aheadDone
+)
+
+// ahead does the stateless work of the transactions that the sequential
+// fallback applies, on helper goroutines, ahead of it. Each transaction
+// is prepared at most once: by the parallel phase, a helper, or the
+// sequential executor itself if no helper claimed it yet.
+type ahead struct {
+	e       *parallelExec
+	next    atomic.Int64 // the next transaction for a helper to claim
+	halt    atomic.Bool
+	checks  atomic.Int64
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	cond    sync.Cond // signalled as helpers finish transactions
+	waiting atomic.Int32
+}
+
+// prepareAhead starts up to helpers goroutines preparing the transactions
+// from on, unless none of them needs a stateless check (which is the
+// only costly stateless work). The caller must call stop.
+func (e *parallelExec) prepareAhead(ctx context.Context, from, helpers int) *ahead {
+	a := &ahead{e: e}
+	a.cond.L = &a.mu
+	a.next.Store(int64(from))
+	if helpers <= 0 || !e.needsCheck(from) {
+		return a
+	}
+	for range helpers {
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			for !a.halt.Load() && ctx.Err() == nil {
+				i := a.next.Add(1) - 1
+				if i >= int64(len(e.txs)) {
+					return
+				}
+				ts := &e.s.txs[i]
+				if ts.prepDone || !ts.ahead.CompareAndSwap(aheadNone, aheadClaimed) {
+					continue
+				}
+				var checked bool
+				ts.prep, checked = prepare(&e.txs[i], e.p)
+				if checked {
+					a.checks.Add(1)
+				}
+				ts.ahead.Store(aheadDone)
+				if a.waiting.Load() > 0 {
+					a.mu.Lock()
+					a.cond.Broadcast()
+					a.mu.Unlock()
+				}
+			}
+		}()
+	}
+	return a
+}
+
+// needsCheck reports whether a transaction from on, not yet prepared,
+// needs ledger.Check.
+func (e *parallelExec) needsCheck(from int) bool {
+	for i := from; i < len(e.txs); i++ {
+		tx := &e.txs[i]
+		if !e.s.txs[i].prepDone && tx.Deposit == nil && tx.Checked == nil && (tx.Decoded != nil || tx.Raw != nil) {
+			return true
+		}
+	}
+	return false
+}
+
+// get returns the prepared transaction i, waiting for the helper that
+// prepares it, or nil for the caller to prepare it.
+func (a *ahead) get(i int) *prepared {
+	ts := &a.e.s.txs[i]
+	if ts.prepDone {
+		return &ts.prep // by the parallel phase, before the helpers began
+	}
+	if ts.ahead.CompareAndSwap(aheadNone, aheadClaimed) {
+		return nil
+	}
+	if ts.ahead.Load() != aheadDone {
+		a.waiting.Add(1)
+		a.mu.Lock()
+		for ts.ahead.Load() != aheadDone {
+			a.cond.Wait()
+		}
+		a.mu.Unlock()
+		a.waiting.Add(-1)
+	}
+	return &ts.prep
+}
+
+// stop stops the helpers, waits for them, and returns the number of
+// ledger.Check calls they made.
+func (a *ahead) stop() int {
+	a.halt.Store(true)
+	a.wg.Wait()
+	return int(a.checks.Load())
 }
 
 func (e *parallelExec) fail(err error) {
@@ -259,6 +377,9 @@ func (e *parallelExec) fail(err error) {
 // work is one worker's loop (the paper's Algorithm 1 run()).
 func (e *parallelExec) work(st *worker) {
 	s := e.s
+	// A worker that stops on halt stays counted as active, so that no
+	// other worker declares the block done with its task unfinished.
+	s.enter()
 	var t task
 	for !s.done.Load() && !s.halt.Load() {
 		switch t.kind {
@@ -270,7 +391,9 @@ func (e *parallelExec) work(st *worker) {
 		if t.kind == noTask {
 			ep := s.epoch.Load()
 			if t = s.nextTask(); t.kind == noTask {
+				s.leave()
 				s.idle(ep)
+				s.enter()
 			}
 		}
 	}
@@ -302,7 +425,12 @@ func (e *parallelExec) tryExecute(t task, st *worker) task {
 		rec := st.newIncarnation()
 		v := &st.view
 		v.reset(e, &st.al, t.tx, rec)
-		op, err := ts.prep.apply(v, e.p)
+		// The receipt is written in place: one of an incarnation that
+		// does not finish is overwritten by a later one, or by the
+		// sequential fallback, before Parallel returns it.
+		rc := &e.receipts[t.tx]
+		rc.Op, rc.Err = ts.prep.apply(v, e.p)
+		err := rc.Err
 		if v.err != nil {
 			e.fail(v.err)
 			return task{}
@@ -321,7 +449,6 @@ func (e *parallelExec) tryExecute(t task, st *worker) task {
 		if err != nil {
 			rec.nw = 0 // a failed transaction writes nothing
 		}
-		e.receipts[t.tx] = Receipt{Op: op, Err: err}
 		wroteNew, ok := e.record(t.tx, t.inc, rec, &v.vals, &st.al)
 		if !ok {
 			e.fallBack()
@@ -426,17 +553,82 @@ func (e *parallelExec) below(k, tx uint32) (r readResult, ok bool, err error) {
 	return r, true, nil
 }
 
+// accountWrite is one account of a block's write set.
+type accountWrite struct {
+	idx uint32
+	a   ledger.Account
+}
+
+// minScanPart is the fewest keys writesBelow gives a goroutine. A test
+// lowers it to have small blocks assembled in parts.
+var minScanPart uint64 = 8192
+
 // writesBelow assembles the accounts written by transactions below tx and
-// the next index after them, once no worker runs.
-func (e *parallelExec) writesBelow(tx uint32) (map[uint32]ledger.Account, uint32, error) {
-	type write struct {
-		idx uint32
-		a   ledger.Account
-	}
-	var ws []write
+// the next index after them, and adds the fees of their receipts to fees,
+// once no worker runs. The keys and receipts are scanned by up to workers
+// goroutines; only filling the map is serial.
+func (e *parallelExec) writesBelow(tx uint32, workers int, fees *uint256.Int) (map[uint32]ledger.Account, uint32, error) {
 	m := e.m
 	used := min(m.nkeys.Load(), uint64(len(m.keys)))
-	for k := uint32(keyChunk); uint64(k) < used; k++ {
+	span := used - keyChunk
+	parts := int(min(uint64(max(workers, 1)), max(span/minScanPart, 1)))
+	bufs := e.arena.writeBufs(parts)
+	if parts == 1 {
+		var err error
+		if bufs[0], err = e.scanWrites(keyChunk, used, tx, bufs[0]); err != nil {
+			return nil, 0, err
+		}
+		sumFees(fees, e.receipts[:tx])
+	} else {
+		// A part takes the accounts whose first key lies in it (their
+		// other keys may lie past its end), and a range of receipts.
+		// Fees add up modulo 2^256 in any order.
+		sums := make([]uint256.Int, parts)
+		var g errgroup.Group
+		for i := range parts {
+			lo := keyChunk + span*uint64(i)/uint64(parts)
+			hi := keyChunk + span*uint64(i+1)/uint64(parts)
+			g.Go(func() error {
+				sumFees(&sums[i], e.receipts[uint64(tx)*uint64(i)/uint64(parts):uint64(tx)*uint64(i+1)/uint64(parts)])
+				var err error
+				bufs[i], err = e.scanWrites(lo, hi, tx, bufs[i])
+				return err
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return nil, 0, err
+		}
+		for i := range sums {
+			fees.Add(fees, &sums[i])
+		}
+	}
+	total := 0
+	for _, b := range bufs {
+		total += len(b)
+	}
+	w := make(map[uint32]ledger.Account, total)
+	for _, b := range bufs {
+		for i := range b {
+			w[b[i].idx] = b[i].a
+		}
+	}
+	next := e.baseNext
+	r, ok, err := e.below(nextKey, tx)
+	if err != nil {
+		return nil, 0, err
+	}
+	if ok {
+		next = uint32(r.val[0])
+	}
+	return w, next, nil
+}
+
+// scanWrites appends to ws the accounts whose first key lies in [lo, hi)
+// and that transactions below tx wrote, with all their fields.
+func (e *parallelExec) scanWrites(lo, hi uint64, tx uint32, ws []accountWrite) ([]accountWrite, error) {
+	m := e.m
+	ws = ws[:0]
+	for k := uint32(lo); uint64(k) < hi; k++ {
 		if m.meta[k].kind != kindAccount {
 			continue
 		}
@@ -448,7 +640,7 @@ func (e *parallelExec) writesBelow(tx uint32) (map[uint32]ledger.Account, uint32
 			r, ok, err := e.below(k+f, tx)
 			switch {
 			case err != nil:
-				return nil, 0, err
+				return ws, err
 			case ok:
 				vals[f], written = r.val, true
 			case r.cached:
@@ -480,23 +672,11 @@ func (e *parallelExec) writesBelow(tx uint32) (map[uint32]ledger.Account, uint32
 			a.Balance, err = e.base.Balance(idx)
 		}
 		if err != nil {
-			return nil, 0, fmt.Errorf("%w: %w", ErrBase, err)
+			return ws, fmt.Errorf("%w: %w", ErrBase, err)
 		}
-		ws = append(ws, write{idx, a})
+		ws = append(ws, accountWrite{idx, a})
 	}
-	w := make(map[uint32]ledger.Account, len(ws))
-	for i := range ws {
-		w[ws[i].idx] = ws[i].a
-	}
-	next := e.baseNext
-	r, ok, err := e.below(nextKey, tx)
-	if err != nil {
-		return nil, 0, err
-	}
-	if ok {
-		next = uint32(r.val[0])
-	}
-	return w, next, nil
+	return ws, nil
 }
 
 // view is the ledger.State of one incarnation of transaction tx: reads see
@@ -747,14 +927,20 @@ type prefixView struct {
 }
 
 // field returns the value of field f of account idx after the prefix;
-// ok is false if the prefix did not write it.
+// ok is false if the prefix did not write it and its base value is not
+// cached either.
 func (b *prefixView) field(idx, f uint32) (value, bool, error) {
 	k, ok := b.e.m.account(idx, nil)
 	if !ok {
 		return value{}, false, nil
 	}
-	r, ok, err := b.e.below(k+f, b.tx)
-	return r.val, ok, err
+	return b.key(k + f)
+}
+
+// key returns the value of key k after the prefix, as field.
+func (b *prefixView) key(k uint32) (value, bool, error) {
+	r, ok, err := b.e.below(k, b.tx)
+	return r.val, ok || r.cached, err
 }
 
 func (b *prefixView) Address(idx uint32) (common.Address, error) {
@@ -787,8 +973,8 @@ func (b *prefixView) Balance(idx uint32) (uint256.Int, error) {
 
 func (b *prefixView) Lookup(addr common.Address) (uint32, bool, error) {
 	if k, ok := b.e.m.address(addr, nil); ok {
-		if r, ok, err := b.e.below(k, b.tx); ok || err != nil {
-			return uint32(r.val[0]), ok, err
+		if val, ok, err := b.key(k); ok || err != nil {
+			return uint32(val[0]), val[1] == 1, err
 		}
 	}
 	return b.e.base.Lookup(addr)

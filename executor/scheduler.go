@@ -9,6 +9,12 @@ import (
 // shared execution and validation indices hand out the lowest pending
 // task; decreaseCnt and active detect completion without a barrier.
 // Idle workers sleep on a condition variable instead of spinning.
+//
+// Unlike the paper, which counts a task active from its claim to its end,
+// a worker counts itself active (holds one unit of active) from the moment
+// it starts looking for a task until it finds none and goes idle: handing
+// a task on, or claiming the next, then costs no update of the shared
+// counter. A count held longer only delays the detection of completion.
 
 type status uint8
 
@@ -56,8 +62,13 @@ type txState struct {
 	last atomic.Pointer[incarnation]
 	// prep and prepDone are only accessed by the worker executing the
 	// transaction; executions of one transaction are ordered by state.
+	// After a fallback, ahead orders the accesses to prep instead.
 	prep     prepared
 	prepDone bool
+	ahead    atomic.Uint32
+	// Neighbouring transactions are often run by different workers at
+	// once: padded to two whole cache lines, they share none.
+	_ [32]byte
 }
 
 func makeState(inc uint32, st status) uint64 { return uint64(inc)<<8 | uint64(st) }
@@ -93,9 +104,10 @@ type scheduler struct {
 	execIdx     paddedUint64
 	valIdx      paddedUint64
 	decreaseCnt paddedUint64
-	active      paddedInt64
-	done        atomic.Bool
-	halt        atomic.Bool // cancellation, fallback or failure: workers stop
+	// active counts the workers running or looking for a task.
+	active paddedInt64
+	done   atomic.Bool
+	halt   atomic.Bool // cancellation, fallback or failure: workers stop
 
 	// epoch changes whenever a task may have become available; sleepers
 	// wait on cond for it to change.
@@ -140,13 +152,13 @@ func (s *scheduler) blocked() bool {
 }
 
 // idle sleeps while no task can be claimed, until the epoch moves past ep
-// or the block is done.
+// or the block is done. The caller must not count as active (leave).
 func (s *scheduler) idle(ep uint64) {
 	if !s.blocked() {
 		return
 	}
-	// The caller's last task claim may have been the last active task:
-	// someone must detect completion before everyone sleeps.
+	// The caller may have been the last active worker: someone must
+	// detect completion before everyone sleeps.
 	s.checkDone()
 	s.mu.Lock()
 	s.sleepers.Add(1)
@@ -161,7 +173,9 @@ func (s *scheduler) idle(ep uint64) {
 
 func (s *scheduler) checkDone() {
 	observed := s.decreaseCnt.Load()
-	if s.execIdx.Load() >= s.n && s.valIdx.Load() >= s.n && s.active.Load() == 0 && observed == s.decreaseCnt.Load() {
+	// A halted block is never done: a stopped worker may have left a
+	// claimed task unfinished (it also stays counted active).
+	if s.execIdx.Load() >= s.n && s.valIdx.Load() >= s.n && s.active.Load() == 0 && observed == s.decreaseCnt.Load() && !s.halt.Load() {
 		if !s.done.Swap(true) {
 			s.wake()
 		}
@@ -189,8 +203,15 @@ func (s *scheduler) decreaseValIdx(target uint64) {
 	s.wake()
 }
 
-// tryIncarnate claims the execution of tx if it is ready. On failure it
-// releases the active task the caller counted.
+// enter counts the calling worker active. A worker calls it before it
+// looks for a task.
+func (s *scheduler) enter() { s.active.Add(1) }
+
+// leave undoes enter. The caller must hold no task, and may look for one
+// again only after calling enter.
+func (s *scheduler) leave() { s.active.Add(-1) }
+
+// tryIncarnate claims the execution of tx if it is ready.
 func (s *scheduler) tryIncarnate(tx uint64) (task, bool) {
 	if tx < s.n {
 		ts := &s.txs[tx]
@@ -199,33 +220,27 @@ func (s *scheduler) tryIncarnate(tx uint64) (task, bool) {
 			return task{kind: executionTask, tx: uint32(tx), inc: stateInc(x)}, true
 		}
 	}
-	s.active.Add(-1)
 	return task{}, false
 }
 
 func (s *scheduler) nextVersionToExecute() task {
 	if s.execIdx.Load() >= s.n {
-		s.checkDone()
 		return task{}
 	}
-	s.active.Add(1)
 	t, _ := s.tryIncarnate(s.execIdx.Add(1) - 1)
 	return t
 }
 
 func (s *scheduler) nextVersionToValidate() task {
 	if s.valIdx.Load() >= s.n {
-		s.checkDone()
 		return task{}
 	}
-	s.active.Add(1)
 	idx := s.valIdx.Add(1) - 1
 	if idx < s.n {
 		if st, inc := s.txs[idx].status(); st == executed {
 			return task{kind: validationTask, tx: uint32(idx), inc: inc}
 		}
 	}
-	s.active.Add(-1)
 	return task{}
 }
 
@@ -261,7 +276,6 @@ func (s *scheduler) addDependency(tx, blocking uint32) bool {
 	t.state.Store(makeState(stateInc(t.state.Load()), aborting))
 	b.mu.deps = append(b.mu.deps, tx)
 	b.mu.Unlock()
-	s.active.Add(-1)
 	return true
 }
 
@@ -299,7 +313,6 @@ func (s *scheduler) finishExecution(tx, inc uint32, wroteNewKey bool) task {
 		}
 		s.decreaseValIdx(uint64(tx))
 	}
-	s.active.Add(-1)
 	return task{}
 }
 
@@ -316,6 +329,5 @@ func (s *scheduler) finishValidation(tx uint32, aborted bool) task {
 			return t
 		}
 	}
-	s.active.Add(-1)
 	return task{}
 }
