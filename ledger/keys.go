@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr/poseidon2"
@@ -102,11 +103,51 @@ func (k *PrivateKey) Sign(msg fr.Element) (Signature, error) {
 // ErrNonCanonical for an encoding that is not the canonical compression of
 // a non-identity point of the prime-order subgroup.
 func (p *PubKey) Point() (x, y fr.Element, err error) {
-	pk, err := p.decode()
+	k, err := p.decoded()
 	if err != nil {
 		return x, y, err
 	}
-	return pk.A.X, pk.A.Y, nil
+	return k.pk.A.X, k.pk.A.Y, nil
+}
+
+// decodedKey is a public key decompressed and checked once, with its hash.
+type decodedKey struct {
+	pk   eddsa.PublicKey
+	hash fr.Element
+}
+
+// keyCache remembers valid decoded keys by their encoding: decompression
+// (a square root), the canonical-encoding check and the key hash are a
+// large share of a signature check, and the same senders sign again and
+// again. Entries are immutable; the cache is emptied when full.
+var keyCache struct {
+	sync.RWMutex
+	m map[PubKey]*decodedKey
+}
+
+const keyCacheSize = 1 << 16
+
+// decoded returns p decompressed, from the cache when it was seen before.
+// Invalid keys are not cached.
+func (p *PubKey) decoded() (*decodedKey, error) {
+	keyCache.RLock()
+	k := keyCache.m[*p]
+	keyCache.RUnlock()
+	if k != nil {
+		return k, nil
+	}
+	pk, err := p.decode()
+	if err != nil {
+		return nil, err
+	}
+	k = &decodedKey{pk: *pk, hash: Hash(pk.A.X, pk.A.Y)}
+	keyCache.Lock()
+	if keyCache.m == nil || len(keyCache.m) >= keyCacheSize {
+		keyCache.m = make(map[PubKey]*decodedKey, 1024)
+	}
+	keyCache.m[*p] = k
+	keyCache.Unlock()
+	return k, nil
 }
 
 // decode decompresses p. gnark-crypto reduces the y coordinate modulo r and
@@ -127,22 +168,22 @@ func (p *PubKey) decode() (*eddsa.PublicKey, error) {
 // Hash returns the pubKeyHash an account stores for this key:
 // Hash(A.X, A.Y).
 func (p *PubKey) Hash() (fr.Element, error) {
-	x, y, err := p.Point()
+	k, err := p.decoded()
 	if err != nil {
 		return fr.Element{}, err
 	}
-	return Hash(x, y), nil
+	return k.hash, nil
 }
 
 // Verify checks sig over msg under p. It returns ErrBadSignature for any
 // signature that does not verify, including malformed encodings.
 func (p *PubKey) Verify(msg fr.Element, sig *Signature) error {
-	pk, err := p.decode()
+	k, err := p.decoded()
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrBadSignature, err)
 	}
 	b := msg.Bytes()
-	ok, err := pk.Verify(sig[:], b[:], poseidon2.NewMerkleDamgardHasher())
+	ok, err := k.pk.Verify(sig[:], b[:], poseidon2.NewMerkleDamgardHasher())
 	if err != nil || !ok {
 		return ErrBadSignature
 	}

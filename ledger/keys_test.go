@@ -218,3 +218,47 @@ func TestMalformedPublicKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyCache checks that cached decodings agree with fresh ones and that
+// a full cache starts over rather than growing.
+func TestKeyCache(t *testing.T) {
+	k := newUser(t, "cache").l2
+	pub := k.Public()
+	msg := fr.NewElement(42)
+	sig, err := k.Sign(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ { // the second round is served by the cache
+		if err := pub.Verify(msg, &sig); err != nil {
+			t.Fatalf("round %d: %v", i, err)
+		}
+		h, err := pub.Hash()
+		fresh, ferr := pub.decode()
+		if err != nil || ferr != nil || h != Hash(fresh.A.X, fresh.A.Y) {
+			t.Fatalf("round %d: cached hash disagrees (%v, %v)", i, err, ferr)
+		}
+	}
+	bad := sig
+	bad[40] ^= 1
+	if err := pub.Verify(msg, &bad); !errors.Is(err, ErrBadSignature) {
+		t.Fatalf("a tampered signature under a cached key: %v", err)
+	}
+	keyCache.Lock()
+	for i := len(keyCache.m); i < keyCacheSize; i++ {
+		var p PubKey
+		p[0], p[1], p[2] = byte(i), byte(i>>8), byte(i>>16)
+		keyCache.m[p] = &decodedKey{}
+	}
+	keyCache.Unlock()
+	other := newUser(t, "cache-2").l2.Public()
+	if _, err := other.Hash(); err != nil {
+		t.Fatal(err)
+	}
+	keyCache.RLock()
+	n := len(keyCache.m)
+	keyCache.RUnlock()
+	if n != 1 {
+		t.Fatalf("cache holds %d keys after filling up, want 1", n)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/ethereum/go-ethereum/common"
@@ -124,7 +125,13 @@ func Open(dir string, opts Options) (*Store, error) {
 	if depth < 1 || depth > ledger.MaxDepth {
 		return nil, fmt.Errorf("%w: %d", ErrDepth, depth)
 	}
-	db, err := pebble.Open(dir, &pebble.Options{FS: opts.FS, Logger: quietLogger{}})
+	po := &pebble.Options{FS: opts.FS, Logger: quietLogger{}}
+	// Bloom filters make lookups of absent keys (a new address, a
+	// transaction hash not seen yet) skip the tables that cannot hold them.
+	for i := range po.Levels {
+		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+	}
+	db, err := pebble.Open(dir, po)
 	if err != nil {
 		return nil, fmt.Errorf("state: open %s: %w", dir, err)
 	}
