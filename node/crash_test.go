@@ -20,6 +20,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/ethclient"
 
 	"github.com/veloxlabs/velox/client"
 	"github.com/veloxlabs/velox/node"
@@ -73,6 +74,15 @@ func startVelox(t *testing.T, bin, dataDir, name string, extra ...string) *velox
 	args := append([]string{"node", "--datadir", dataDir, "--rpc.addr", rpcAddr, "--keys", keyDir,
 		"--circuit.slots", "8", "--circuit.depth", "4", "--chain-id", strconv.Itoa(testChainID),
 		"--block-time", "2ms", "--l1.confirmations", "1", "--nats.addr", "127.0.0.1:0"}, extra...)
+	p := startProc(t, bin, name, args...)
+	p.rpc = rpcAddr
+	return p
+}
+
+// startProc runs bin with args, its output in a log file shown if the test
+// fails; the child is killed when the test ends.
+func startProc(t *testing.T, bin, name string, args ...string) *veloxProc {
+	t.Helper()
 	logPath := filepath.Join(t.TempDir(), name+".log")
 	f, err := os.Create(logPath)
 	if err != nil {
@@ -84,7 +94,7 @@ func startVelox(t *testing.T, bin, dataDir, name string, extra ...string) *velox
 		f.Close()
 		t.Fatal(err)
 	}
-	p := &veloxProc{cmd: cmd, done: make(chan struct{}), rpc: rpcAddr, log: logPath}
+	p := &veloxProc{cmd: cmd, done: make(chan struct{}), log: logPath}
 	go func() {
 		_ = cmd.Wait()
 		f.Close()
@@ -97,6 +107,26 @@ func startVelox(t *testing.T, bin, dataDir, name string, extra ...string) *velox
 		}
 	})
 	return p
+}
+
+// deployedRollup reads the contracts a node process deployed in dataDir
+// and dials its embedded L1's JSON-RPC at l1Addr.
+func deployedRollup(ctx context.Context, t *testing.T, dataDir, l1Addr string) (*settlement.Rollup, node.Deployment, *ethclient.Client) {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(dataDir, "deployment.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dep node.Deployment
+	if err := json.Unmarshal(raw, &dep); err != nil {
+		t.Fatal(err)
+	}
+	l1, err := settlement.Dial(ctx, "http://"+l1Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(l1.Close)
+	return settlement.NewRollup(l1, dep.Rollup), dep, l1
 }
 
 // kill sends SIGKILL and waits for the process to be reaped.
@@ -179,20 +209,7 @@ func TestCrashRecovery(t *testing.T) {
 
 	// Fund the sequencer on L1 (for batch submissions) and two wallets
 	// with deposits.
-	raw, err := os.ReadFile(filepath.Join(dataDir, "deployment.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var dep node.Deployment
-	if err := json.Unmarshal(raw, &dep); err != nil {
-		t.Fatal(err)
-	}
-	l1, err := settlement.Dial(ctx, "http://"+l1Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(l1.Close)
-	rollup := settlement.NewRollup(l1, dep.Rollup)
+	rollup, _, _ := deployedRollup(ctx, t, dataDir, l1Addr)
 	wallets := []*client.Wallet{wallet(t, 1), wallet(t, 2)}
 	for _, w := range wallets {
 		if _, err := rollup.Deposit(ctx, settlement.NewAccount(w.Eth), w.Address, ether(5)); err != nil {

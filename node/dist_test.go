@@ -2,11 +2,8 @@ package node_test
 
 import (
 	"context"
-	"encoding/json"
 	"math/big"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -18,7 +15,6 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/veloxlabs/velox/client"
-	"github.com/veloxlabs/velox/node"
 	"github.com/veloxlabs/velox/settlement"
 )
 
@@ -26,31 +22,7 @@ import (
 // empty key cache (it fetches the node's keys from the queue).
 func startWorker(t *testing.T, bin, natsAddr, id string, extra ...string) *veloxProc {
 	t.Helper()
-	args := append([]string{"prover", "--nats.url", "nats://" + natsAddr, "--keys", t.TempDir(), "--id", id}, extra...)
-	logPath := filepath.Join(t.TempDir(), id+".log")
-	f, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = f, f
-	if err := cmd.Start(); err != nil {
-		f.Close()
-		t.Fatal(err)
-	}
-	p := &veloxProc{cmd: cmd, done: make(chan struct{}), log: logPath}
-	go func() {
-		_ = cmd.Wait()
-		f.Close()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		p.kill()
-		if t.Failed() {
-			t.Logf("worker %s log:\n%s", id, p.tail(40))
-		}
-	})
-	return p
+	return startProc(t, bin, id, append([]string{"prover", "--nats.url", "nats://" + natsAddr, "--keys", t.TempDir(), "--id", id}, extra...)...)
 }
 
 var provingRE = regexp.MustCompile(`msg="proving batch".* batch=(\d+)`)
@@ -75,20 +47,7 @@ func TestDistributedProving(t *testing.T) {
 	wa := startWorker(t, bin, natsAddr, "worker-a", "--test.hold-job", "1500ms")
 	wb := startWorker(t, bin, natsAddr, "worker-b")
 
-	raw, err := os.ReadFile(filepath.Join(dataDir, "deployment.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var dep node.Deployment
-	if err := json.Unmarshal(raw, &dep); err != nil {
-		t.Fatal(err)
-	}
-	l1, err := settlement.Dial(ctx, "http://"+l1Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(l1.Close)
-	rollup := settlement.NewRollup(l1, dep.Rollup)
+	rollup, dep, l1 := deployedRollup(ctx, t, dataDir, l1Addr)
 
 	// A stream of batches: two deposits, two key changes, transfers; the
 	// short batch timeout cuts a batch every few operations.
