@@ -2,7 +2,9 @@ package node_test
 
 import (
 	"context"
+	"io"
 	"math/big"
+	"net/http"
 	"os"
 	"regexp"
 	"strconv"
@@ -45,7 +47,8 @@ func TestDistributedProving(t *testing.T) {
 	// Worker a holds each job a while before proving, so the test can kill
 	// it mid-job; worker b proves at once.
 	wa := startWorker(t, bin, natsAddr, "worker-a", "--test.hold-job", "1500ms")
-	wb := startWorker(t, bin, natsAddr, "worker-b")
+	metricsAddr := freeAddr(t)
+	wb := startWorker(t, bin, natsAddr, "worker-b", "--metrics.addr", metricsAddr)
 
 	rollup, dep, l1 := deployedRollup(ctx, t, dataDir, l1Addr)
 
@@ -155,4 +158,16 @@ func TestDistributedProving(t *testing.T) {
 		}
 	}
 	t.Logf("%d batches settled in order; %d redeliveries; worker b: %+v", len(logs), ps.Redeliveries, ps.Workers)
+
+	// Worker b's own metrics count its proofs.
+	resp, err := http.Get("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := regexp.MustCompile(`velox_worker_proofs_total\{result="ok"\} (\d+)`).FindSubmatch(body)
+	if m == nil || string(m[1]) == "0" {
+		t.Fatalf("worker b metrics:\n%s", body)
+	}
 }

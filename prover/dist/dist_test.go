@@ -108,8 +108,14 @@ func (h *harness) conn(name string) *nats.Conn {
 	return nc
 }
 
-// worker starts an in-process worker; cancel stops it.
+// worker starts an in-process worker; cancel stops it and waits for it.
 func (h *harness) worker(cfg WorkerConfig) (cancel func()) {
+	h.t.Helper()
+	_, cancel = h.startWorker(cfg)
+	return cancel
+}
+
+func (h *harness) startWorker(cfg WorkerConfig) (*Worker, func()) {
 	h.t.Helper()
 	if cfg.Conn == nil {
 		cfg.Conn = h.conn(cfg.ID)
@@ -121,8 +127,9 @@ func (h *harness) worker(cfg WorkerConfig) (cancel func()) {
 	ctx, cancel := context.WithCancel(h.ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); _ = w.Run(ctx) }()
-	h.t.Cleanup(func() { cancel(); <-done })
-	return cancel
+	stop := func() { cancel(); <-done }
+	h.t.Cleanup(stop)
+	return w, stop
 }
 
 func (h *harness) submit(ws ...*ledger.BatchWitness) {
@@ -222,7 +229,7 @@ func TestFailingJobIsParkedWithItsReason(t *testing.T) {
 func TestStoppingWorkerHandsItsJobBack(t *testing.T) {
 	h := newHarness(t, DispatcherConfig{AckWait: time.Minute})
 	k := keysForTest(t)
-	stop := h.worker(WorkerConfig{ID: "slow", Keys: []*prover.Keys{k}, HoldJob: time.Hour})
+	slow, stop := h.startWorker(WorkerConfig{ID: "slow", Keys: []*prover.Keys{k}, HoldJob: time.Hour})
 	w := batches(t, 1)[0]
 	h.submit(w)
 	h.waitFor("the slow worker to take the job", time.Minute, func(s Status) bool {
@@ -238,6 +245,9 @@ func TestStoppingWorkerHandsItsJobBack(t *testing.T) {
 	}
 	if s.Redeliveries != 1 {
 		t.Fatalf("redeliveries %d, want 1", s.Redeliveries)
+	}
+	if st := slow.Stats(); st.HandedBack != 1 || st.Proven != 0 || st.InFlight != 0 {
+		t.Fatalf("slow worker stats %+v", st)
 	}
 }
 

@@ -53,10 +53,28 @@ type Worker struct {
 
 	mu struct {
 		sync.Mutex
-		inFlight       int
-		batch          uint64
-		proven, failed uint64
+		inFlight                   int
+		batch                      uint64
+		proven, failed, handedBack uint64
+		proving                    time.Duration
 	}
+}
+
+// WorkerStats are a worker's counters since it started.
+type WorkerStats struct {
+	InFlight int
+	// Proven and Failed count published results; HandedBack the jobs
+	// returned to the queue on stop.
+	Proven, Failed, HandedBack uint64
+	// Proving sums the time spent proving (and self-checking) batches.
+	Proving time.Duration
+}
+
+// Stats returns the worker's counters.
+func (w *Worker) Stats() WorkerStats {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return WorkerStats{InFlight: w.mu.inFlight, Proven: w.mu.proven, Failed: w.mu.failed, HandedBack: w.mu.handedBack, Proving: w.mu.proving}
 }
 
 // NewWorker returns a worker for cfg.
@@ -248,6 +266,9 @@ func (w *Worker) handle(ctx context.Context, c *served, msg jetstream.Msg) {
 		hb.Wait()
 		// Hand the job back now rather than after the ack deadline.
 		_ = msg.Nak()
+		w.mu.Lock()
+		w.mu.handedBack++
+		w.mu.Unlock()
 		log.Info("stopping: job handed back to the queue")
 		return
 	}
@@ -279,6 +300,7 @@ func (w *Worker) handle(ctx context.Context, c *served, msg jetstream.Msg) {
 	} else {
 		w.mu.proven++
 	}
+	w.mu.proving += o.took
 	w.mu.Unlock()
 	if o.err == nil {
 		log.Info("batch proven", "took", o.took)
