@@ -67,7 +67,8 @@ type Config struct {
 	// when the keys are loaded.
 	SetupProgress func(stage string)
 
-	// BlockTime is the mini-block interval; BatchTimeout closes a partly
+	// BlockTime paces the sequencer's checks for deposits and batch
+	// timeouts (transactions do not wait for it); BatchTimeout closes a partly
 	// filled proving batch (padding it).
 	BlockTime, BatchTimeout time.Duration
 	// SendTimeout bounds how long velox_sendTransaction waits for the

@@ -33,7 +33,7 @@ func nodeCommand() *cli.Command {
 			&cli.IntFlag{Name: "circuit.depth", Value: 0, Usage: "account tree depth (0: the node's default)", EnvVars: []string{"VELOX_CIRCUIT_DEPTH"}},
 			&cli.StringFlag{Name: "keys", Usage: "circuit key directory (default DATADIR/keys)", EnvVars: []string{"VELOX_KEYS"}},
 			&cli.BoolFlag{Name: "no-dev-setup", Usage: "refuse to make unsafe development keys when none are cached", EnvVars: []string{"VELOX_NO_DEV_SETUP"}},
-			&cli.DurationFlag{Name: "block-time", Value: 10 * time.Millisecond, Usage: "mini-block interval", EnvVars: []string{"VELOX_BLOCK_TIME"}},
+			&cli.DurationFlag{Name: "block-time", Value: 10 * time.Millisecond, Usage: "how often the sequencer looks for deposits and batch timeouts (transactions do not wait for it)", EnvVars: []string{"VELOX_BLOCK_TIME"}},
 			&cli.DurationFlag{Name: "batch-timeout", Value: 0, Usage: "close a partly filled proving batch after this long (0: default)", EnvVars: []string{"VELOX_BATCH_TIMEOUT"}},
 			&cli.StringFlag{Name: "l1.rpc", Usage: "Ethereum JSON-RPC URL; empty runs the embedded development L1", EnvVars: []string{"VELOX_L1_RPC"}},
 			&cli.StringFlag{Name: "l1.key", Usage: "hex private key that deploys the contracts on --l1.rpc", EnvVars: []string{"VELOX_L1_KEY"}},
