@@ -8,11 +8,9 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark/backend"
 	"github.com/consensys/gnark/backend/groth16"
 	groth16_bn254 "github.com/consensys/gnark/backend/groth16/bn254"
-	"github.com/consensys/gnark/frontend"
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -20,7 +18,6 @@ import (
 
 	"github.com/veloxlabs/velox/ledger"
 	"github.com/veloxlabs/velox/prover"
-	"github.com/veloxlabs/velox/prover/circuit"
 )
 
 // ProofCalldata encodes a Groth16 proof for the verifier's verifyProof
@@ -48,26 +45,11 @@ func L1HashToField() backend.ProverOption {
 // It is prover.Keys.ProveBatch with our backend, returning calldata; the
 // node proves through the prover/dist queue instead.
 func Prove(k *prover.Keys, w *ledger.BatchWitness) ([]byte, error) {
-	a, err := circuit.Assign(k.Config, w)
+	p, err := k.ProveBatch(context.Background(), w, prover.Velox)
 	if err != nil {
-		return nil, fmt.Errorf("settlement: batch %d: %w", w.Number, err)
+		return nil, fmt.Errorf("settlement: %w", err)
 	}
-	full, err := frontend.NewWitness(a, ecc.BN254.ScalarField())
-	if err != nil {
-		return nil, fmt.Errorf("settlement: batch %d witness: %w", w.Number, err)
-	}
-	p, err := prover.Prove(k.CCS, k.PK, full, L1HashToField())
-	if err != nil {
-		return nil, fmt.Errorf("settlement: proving batch %d: %w", w.Number, err)
-	}
-	pub, err := full.Public()
-	if err != nil {
-		return nil, err
-	}
-	if err := groth16.Verify(p, k.VK, pub, backend.WithVerifierHashToFieldFunction(sha3.NewLegacyKeccak256())); err != nil {
-		return nil, fmt.Errorf("settlement: batch %d: proof does not verify: %w", w.Number, err)
-	}
-	return ProofCalldata(p)
+	return ProofCalldata(p.Proof)
 }
 
 // CompileVerifier exports the Solidity verifier of k's verifying key and

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -73,9 +72,6 @@ func runProver(c *cli.Context) error {
 		return err
 	}
 	defer nc.Close()
-	if _, err := jetstream.New(nc); err != nil {
-		return err
-	}
 	w, err := dist.NewWorker(dist.WorkerConfig{Conn: nc, ID: id, KeyDir: keyDir, Backend: backend, Jobs: c.Int("jobs"), Log: log, HoldJob: c.Duration("test.hold-job")})
 	if err != nil {
 		return err
