@@ -82,6 +82,9 @@ type Config struct {
 	WSOrigins []string
 	// MaxPoolTxs bounds the mempool (0: the sequencer's default).
 	MaxPoolTxs int
+	// MaxCheckQueue bounds the transactions waiting for signature checks
+	// before new ones are refused (0: the sequencer's default).
+	MaxCheckQueue int
 
 	L1 L1Config
 	// NATS is the proving queue.
@@ -221,6 +224,8 @@ func (c *Config) Check() error {
 		return bad("batch limits %d items / %d bytes are too small", c.MaxBatchItems, c.MaxBatchResponse)
 	case c.MaxPoolTxs < 0:
 		return bad("negative mempool size")
+	case c.MaxCheckQueue < 0:
+		return bad("negative check queue size")
 	}
 	if c.L1.RPCURL != "" {
 		u, err := url.Parse(c.L1.RPCURL)

@@ -28,6 +28,7 @@ const (
 	CodeBlockTag       = -38012
 	CodeInsufficient   = -38013
 	CodeUnknownAccount = -38014
+	CodeOverloaded     = -38015
 )
 
 // Error is a JSON-RPC error with a code, a message a user can act on and
@@ -89,6 +90,8 @@ func rpcError(err error) error {
 		code, hint = CodeDuplicate, "query it with velox_getTransactionStatus; to retry, change a field (e.g. the fee)"
 	case errors.Is(err, sequencer.ErrMempoolFull), errors.Is(err, sequencer.ErrAccountQueueFull):
 		code, hint = CodeMempoolFull, "retry later"
+	case errors.Is(err, sequencer.ErrOverloaded):
+		code, hint = CodeOverloaded, "the node is at capacity; retry with backoff"
 	case errors.Is(err, sequencer.ErrShuttingDown):
 		code, hint = CodeUnavailable, "the node is stopping; retry on a running node"
 	case errors.Is(err, sequencer.ErrExpired):

@@ -22,6 +22,7 @@ const (
 	DefaultBatchTimeout  = 5 * time.Second
 	DefaultMaxDeposits   = 64
 	DefaultRetryDelay    = time.Second
+	DefaultMaxCheckQueue = 1024
 )
 
 // maxOpChunks is the largest operation (ChangePubKey) in chunks; a batch
@@ -74,6 +75,13 @@ type Config struct {
 	// Zero means GOMAXPROCS.
 	CheckWorkers int
 	ExecWorkers  int
+	// MaxCheckQueue bounds the transactions admitted but waiting for a
+	// check worker. Past it Submit fails fast with ErrOverloaded instead
+	// of queueing work the node cannot catch up with (by the time it
+	// would be checked, its sender has timed out). At about 100 µs of
+	// checking per transaction and worker, the default (1024) is some
+	// 50 ms of backlog on two cores.
+	MaxCheckQueue int
 	// RetryDelay is the pause before re-submitting to a failing Prover or
 	// Settler.
 	RetryDelay time.Duration
@@ -101,7 +109,7 @@ func (c *Config) Check() error {
 		return fmt.Errorf("%w: %d batch slots, need at least %d", ErrConfig, c.Slots, maxOpChunks)
 	case c.BlockTime < 0 || c.QueueTTL < 0 || c.BatchTimeout < 0 || c.RetryDelay < 0:
 		return fmt.Errorf("%w: negative duration", ErrConfig)
-	case c.MaxBlockTxs < 0 || c.MaxPoolTxs < 0 || c.MaxAccountTxs < 0 || c.MaxDeposits < 0 || c.CheckWorkers < 0 || c.ExecWorkers < 0:
+	case c.MaxBlockTxs < 0 || c.MaxPoolTxs < 0 || c.MaxAccountTxs < 0 || c.MaxDeposits < 0 || c.CheckWorkers < 0 || c.ExecWorkers < 0 || c.MaxCheckQueue < 0:
 		return fmt.Errorf("%w: negative size", ErrConfig)
 	}
 	return nil
@@ -127,6 +135,7 @@ func (c Config) withDefaults() Config {
 	defInt(&c.MaxAccountTxs, DefaultMaxAccountTxs)
 	defInt(&c.MaxDeposits, DefaultMaxDeposits)
 	defInt(&c.CheckWorkers, runtime.GOMAXPROCS(0))
+	defInt(&c.MaxCheckQueue, DefaultMaxCheckQueue)
 	if c.MaxDeposits > c.MaxBlockTxs/2 {
 		// Deposits never crowd transactions out of a block.
 		c.MaxDeposits = max(1, c.MaxBlockTxs/2)

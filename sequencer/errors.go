@@ -38,6 +38,9 @@ var (
 	// ErrShuttingDown: the sequencer is not running (not started, or
 	// stopping); a transaction still queued at shutdown gets it too.
 	ErrShuttingDown = errors.New("sequencer: shutting down")
+	// ErrOverloaded: more than Config.MaxCheckQueue transactions are
+	// waiting to be checked; retry with backoff.
+	ErrOverloaded = errors.New("sequencer: overloaded")
 	// ErrExpired: a transaction waited for a nonce gap to fill for longer
 	// than Config.QueueTTL and was dropped.
 	ErrExpired = errors.New("sequencer: queued transaction expired")

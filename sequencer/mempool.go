@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -48,6 +49,10 @@ type mempool struct {
 	// ready is signalled (non-blocking) when transactions become ready:
 	// the mini-block loop starts a block as soon as it is free.
 	ready chan struct{}
+	// removals counts the calls of included that removed transactions
+	// (bumped under mu): add looks a hash up in the store without the
+	// lock, and looks again under it only if a removal happened since.
+	removals atomic.Uint64
 
 	mu struct {
 		sync.Mutex
@@ -83,11 +88,20 @@ func (p *mempool) size() int {
 }
 
 // add queues tx. committedNonce returns the account's next nonce in the
-// committed state and included whether a hash is in a committed
-// mini-block; they are called under the pool lock, so that they are
-// consistent with the queue bases that the mini-block loop updates after
-// each commit.
+// committed state, called under the pool lock so that it is consistent
+// with the queue bases the mini-block loop updates after each commit;
+// included whether a hash is in a committed mini-block (see below).
 func (p *mempool) add(tx *pending, committedNonce func(uint32) (uint32, error), included func(common.Hash) (bool, error)) error {
+	// The store lookup (a disk read at worst) is made without the lock,
+	// which the mini-block loop needs too. A transaction becomes included
+	// by a commit and leaves the pool after it (in included, under the
+	// lock): if this lookup missed its commit, either it is still in
+	// byHash below, or a removal happened since and the lookup is redone.
+	epoch := p.removals.Load()
+	known, err := included(tx.hash)
+	if err != nil {
+		return err
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.mu.closed {
@@ -96,11 +110,12 @@ func (p *mempool) add(tx *pending, committedNonce func(uint32) (uint32, error), 
 	if _, ok := p.mu.byHash[tx.hash]; ok {
 		return fmt.Errorf("%w: %v is pending", ErrDuplicate, tx.hash)
 	}
-	// Checked again under the lock: the mini-block loop removes included
-	// transactions under it, after their commit.
-	if known, err := included(tx.hash); err != nil {
-		return err
-	} else if known {
+	if !known && p.removals.Load() != epoch {
+		if known, err = included(tx.hash); err != nil {
+			return err
+		}
+	}
+	if known {
 		return fmt.Errorf("%w: %v is already included", ErrDuplicate, tx.hash)
 	}
 	q := p.mu.accounts[tx.account]
@@ -208,6 +223,9 @@ func (p *mempool) included(txs []*pending, committedNonce func(uint32) (uint32, 
 		delete(q.txs, tx.nonce)
 		delete(p.mu.byHash, tx.hash)
 		touched[tx.account] = q
+	}
+	if len(touched) > 0 {
+		p.removals.Add(1)
 	}
 	for acc, q := range touched {
 		if base, err := committedNonce(acc); err == nil {

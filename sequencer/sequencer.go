@@ -32,7 +32,10 @@ type Sequencer struct {
 	log    *slog.Logger
 	m      Metrics
 
-	sem      *semaphore.Weighted
+	sem *semaphore.Weighted
+	// checking counts the transactions between decoding and the end of
+	// their check (holding or waiting for sem), for MaxCheckQueue.
+	checking atomic.Int64
 	pool     *mempool
 	blocks   *hub[*MiniBlock]
 	statuses *hub[[]TxStatus]
@@ -213,12 +216,12 @@ func (s *Sequencer) Err() error {
 // failed at execution) and the signed header.
 //
 // Admission checks, in order: size (ErrTooLarge), decoding (ErrMalformed),
-// queued duplicates (ErrDuplicate), stateless rules with signature
+// queued duplicates (ErrDuplicate), the check backlog (ErrOverloaded: the
+// node is already behind on checks), stateless rules with signature
 // verification (ErrBadSignature, ErrInvalid), included duplicates
 // (ErrDuplicate), the nonce against the committed state and the account's
 // queue (ErrNonceTooLow, ErrNonceGap, ErrNonceInUse) and the limits
-// (ErrAccountQueueFull, ErrMempoolFull). Rules that depend on
-// state other than the nonce (unknown account, key, balance, overflow,
+// (ErrAccountQueueFull, ErrMempoolFull). Rules that depend on state other than the nonce (unknown account, key, balance, overflow,
 // tree full) are checked at execution and yield a failed receipt. A
 // rejected transaction changes nothing.
 //
@@ -246,11 +249,17 @@ func (s *Sequencer) Submit(ctx context.Context, raw []byte) (*Preconfirmation, e
 	// after the signature check: looking it up here too would cost every
 	// transaction a store read (a miss, the common case, is the slowest)
 	// to spare a duplicate a check that any invalid transaction costs too.
+	if n := s.checking.Add(1); n > int64(s.cfg.CheckWorkers+s.cfg.MaxCheckQueue) {
+		s.checking.Add(-1)
+		return nil, fmt.Errorf("%w: %d transactions in or waiting for %d check workers", ErrOverloaded, n-1, s.cfg.CheckWorkers)
+	}
 	if err := s.sem.Acquire(ctx, 1); err != nil {
+		s.checking.Add(-1)
 		return nil, err
 	}
 	c := ledger.Check(tx, s.params)
 	s.sem.Release(1)
+	s.checking.Add(-1)
 	if c.Err != nil {
 		if errors.Is(c.Err, ledger.ErrBadSignature) {
 			return nil, fmt.Errorf("%w: %w", ErrBadSignature, c.Err)
@@ -275,14 +284,7 @@ func (s *Sequencer) Submit(ctx context.Context, raw []byte) (*Preconfirmation, e
 
 // known reports whether hash was already included in a mini-block.
 func (s *Sequencer) known(hash common.Hash) (bool, error) {
-	_, err := getRecord(s.st, state.NamespaceReceipt, hash[:])
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.Is(err, ErrNotFound):
-		return false, nil
-	}
-	return false, err
+	return s.st.Has(state.NamespaceReceipt, hash[:])
 }
 
 // SubscribeBlocks delivers every committed mini-block (header, signature,

@@ -443,3 +443,72 @@ func FuzzSubmit(f *testing.F) {
 		}
 	})
 }
+
+// TestOverloaded: with CheckWorkers+MaxCheckQueue transactions in or
+// waiting for the checks (the worker is held by the test), the next transaction is refused at once
+// with ErrOverloaded and changes nothing; the waiting ones go through when
+// the workers free up, and so does the refused one when sent again.
+func TestOverloaded(t *testing.T) {
+	e := newEnv(t, nil, func(c *Config) { c.CheckWorkers, c.MaxCheckQueue = 1, 2 })
+	us := e.fund(5, 1_000_000, 9)
+	before := snapshot(t, e.st)
+	headBefore, _ := e.seq.Head()
+
+	// Occupy the only check worker.
+	if err := e.seq.sem.Acquire(context.Background(), 1); err != nil {
+		t.Fatal(err)
+	}
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			e.seq.sem.Release(1)
+		}
+	}
+	defer release()
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	for i, u := range us[:3] {
+		raw := u.next(t, us[4].addr, 5, 1)
+		wg.Go(func() {
+			pre, err := e.submit(raw)
+			if err == nil && pre.Receipt.Err != nil {
+				err = pre.Receipt.Err
+			}
+			errs[i] = err
+		})
+	}
+	e.eventually("three waiting for a check", func() bool { return e.seq.checking.Load() == 3 })
+	refused := us[3].next(t, us[4].addr, 7, 1)
+	start := time.Now()
+	_, err := e.submit(refused)
+	if !errors.Is(err, ErrOverloaded) {
+		t.Fatalf("fourth transaction: %v, want ErrOverloaded", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("refusal took %v: it must not wait for a worker", d)
+	}
+	if h, _ := e.seq.Head(); h != headBefore {
+		t.Fatalf("head moved from %d to %d while the checks were held", headBefore, h)
+	}
+	if after := snapshot(t, e.st); !equalAccounts(before, after) {
+		t.Fatal("state changed while the checks were held")
+	}
+	if st, err := e.seq.Status(TxHash(refused)); err == nil {
+		t.Fatalf("refused transaction has a status: %+v", st)
+	}
+
+	release()
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("waiting transaction %d: %v", i, err)
+		}
+	}
+	if e.seq.checking.Load() != 0 {
+		t.Fatalf("%d still counted as checking", e.seq.checking.Load())
+	}
+	if pre := e.mustSubmit(refused); pre.Receipt.Err != nil {
+		t.Fatalf("resent transaction: %v", pre.Receipt.Err)
+	}
+}

@@ -64,7 +64,15 @@ type Options struct {
 	// CacheAccounts bounds the in-memory flat account cache (entries);
 	// 0 means 1<<20. When full the cache is emptied and refilled on demand.
 	CacheAccounts int
+	// BlockCacheBytes is the size of Pebble's block cache; 0 means
+	// DefaultBlockCache. Pebble's own default (8 MiB) is thrashed by the
+	// sequencer's write stream, and then every lookup of an absent
+	// transaction hash reads index blocks from disk.
+	BlockCacheBytes int64
 }
+
+// DefaultBlockCache is the default block cache size, 256 MiB.
+const DefaultBlockCache = 256 << 20
 
 // Store is the Pebble-backed L2 state: the flat state (the sequencer's
 // latest state, see Batch) and the account tree (see Tree) in one database.
@@ -125,7 +133,14 @@ func Open(dir string, opts Options) (*Store, error) {
 	if depth < 1 || depth > ledger.MaxDepth {
 		return nil, fmt.Errorf("%w: %d", ErrDepth, depth)
 	}
-	po := &pebble.Options{FS: opts.FS, Logger: quietLogger{}}
+	cacheBytes := opts.BlockCacheBytes
+	if cacheBytes <= 0 {
+		cacheBytes = DefaultBlockCache
+	}
+	cache := pebble.NewCache(cacheBytes)
+	// The database holds its own reference.
+	defer cache.Unref()
+	po := &pebble.Options{FS: opts.FS, Logger: quietLogger{}, Cache: cache}
 	// Bloom filters make lookups of absent keys (a new address, a
 	// transaction hash not seen yet) skip the tables that cannot hold them.
 	for i := range po.Levels {
@@ -224,6 +239,28 @@ func (s *Store) get(key []byte) ([]byte, error) {
 // ErrNotFound.
 func (s *Store) Get(ns Namespace, key []byte) ([]byte, error) {
 	return s.get(recordKey(ns, key))
+}
+
+// Has reports whether a record is stored under (ns, key). Unlike Get it
+// consults the bloom filters of the last level too (Pebble skips them for
+// Get, where keys are usually present), so a miss — the common answer for
+// a new transaction hash — rarely reads a data block.
+func (s *Store) Has(ns Namespace, key []byte) (bool, error) {
+	if s.closed.Load() {
+		return false, ErrClosed
+	}
+	k := recordKey(ns, key)
+	it, err := s.db.NewIter(&pebble.IterOptions{UseL6Filters: true})
+	if err != nil {
+		return false, err
+	}
+	// The default comparer's prefix of a key is the whole key: SeekPrefixGE
+	// is an exact lookup that can be answered by the filters.
+	found := it.SeekPrefixGE(k) && bytes.Equal(it.Key(), k)
+	if err := it.Close(); err != nil {
+		return false, err
+	}
+	return found, nil
 }
 
 // Scan calls fn for each record of namespace ns whose key starts with

@@ -282,3 +282,50 @@ func TestConcurrentReads(t *testing.T) {
 		}
 	}
 }
+
+// TestHas: Has agrees with Get for present and absent records, in the
+// memtable and after a flush and compaction to the last level (where the
+// lookup goes through the bloom filters that Get skips).
+func TestHas(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{Depth: 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	key := func(i int) []byte { return fmt.Appendf(nil, "tx-%06d", i) }
+	b := s.NewBatch()
+	for i := 0; i < 2000; i += 2 {
+		if err := b.Set(NamespaceReceipt, key(i), []byte("r")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The same key in another namespace must not count.
+	if err := b.Set(NamespaceMiniBlock, key(1), []byte("other")); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Commit(true); err != nil {
+		t.Fatal(err)
+	}
+	check := func(where string) {
+		t.Helper()
+		for i := range 2000 {
+			has, err := s.Has(NamespaceReceipt, key(i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, gerr := s.Get(NamespaceReceipt, key(i))
+			if has != (i%2 == 0) || has != (gerr == nil) {
+				t.Fatalf("%s: Has(%s) = %v, Get error %v", where, key(i), has, gerr)
+			}
+		}
+	}
+	check("memtable")
+	if err := s.db.Compact(context.Background(), []byte{0}, []byte{0xff}, true); err != nil {
+		t.Fatal(err)
+	}
+	check("compacted")
+	s.Close()
+	if has, err := s.Has(NamespaceReceipt, key(0)); !errors.Is(err, ErrClosed) || has {
+		t.Fatalf("Has after Close: %v %v", has, err)
+	}
+}

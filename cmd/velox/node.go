@@ -34,6 +34,7 @@ func nodeCommand() *cli.Command {
 			&cli.StringFlag{Name: "keys", Usage: "circuit key directory (default DATADIR/keys)", EnvVars: []string{"VELOX_KEYS"}},
 			&cli.BoolFlag{Name: "no-dev-setup", Usage: "refuse to make unsafe development keys when none are cached", EnvVars: []string{"VELOX_NO_DEV_SETUP"}},
 			&cli.DurationFlag{Name: "block-time", Value: 10 * time.Millisecond, Usage: "how often the sequencer looks for deposits and batch timeouts (transactions do not wait for it)", EnvVars: []string{"VELOX_BLOCK_TIME"}},
+			&cli.IntFlag{Name: "max-check-queue", Value: 0, Usage: "refuse new transactions (error -38015, retry later) while more than this many wait for signature checks (0: default 1024)", EnvVars: []string{"VELOX_MAX_CHECK_QUEUE"}},
 			&cli.DurationFlag{Name: "batch-timeout", Value: 0, Usage: "close a partly filled proving batch after this long (0: default)", EnvVars: []string{"VELOX_BATCH_TIMEOUT"}},
 			&cli.StringFlag{Name: "l1.rpc", Usage: "Ethereum JSON-RPC URL; empty runs the embedded development L1", EnvVars: []string{"VELOX_L1_RPC"}},
 			&cli.StringFlag{Name: "l1.key", Usage: "hex private key that deploys the contracts on --l1.rpc", EnvVars: []string{"VELOX_L1_KEY"}},
@@ -51,15 +52,16 @@ func nodeCommand() *cli.Command {
 
 func runNode(c *cli.Context) error {
 	cfg := node.Config{
-		DataDir:      c.String("datadir"),
-		RPCAddr:      c.String("rpc.addr"),
-		ChainID:      c.Uint64("chain-id"),
-		Slots:        c.Int("circuit.slots"),
-		Depth:        c.Int("circuit.depth"),
-		KeyDir:       c.String("keys"),
-		NoDevSetup:   c.Bool("no-dev-setup"),
-		BlockTime:    c.Duration("block-time"),
-		BatchTimeout: c.Duration("batch-timeout"),
+		DataDir:       c.String("datadir"),
+		RPCAddr:       c.String("rpc.addr"),
+		ChainID:       c.Uint64("chain-id"),
+		Slots:         c.Int("circuit.slots"),
+		Depth:         c.Int("circuit.depth"),
+		KeyDir:        c.String("keys"),
+		NoDevSetup:    c.Bool("no-dev-setup"),
+		BlockTime:     c.Duration("block-time"),
+		BatchTimeout:  c.Duration("batch-timeout"),
+		MaxCheckQueue: c.Int("max-check-queue"),
 		L1: node.L1Config{
 			RPCURL:           c.String("l1.rpc"),
 			EmbeddedHTTP:     c.Bool("l1.http"),
