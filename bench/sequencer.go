@@ -25,7 +25,7 @@ func runSequencer(ctx context.Context, o Options, emit func(Result)) error {
 		rates, dur = []int{1000, 5000}, 4*time.Second
 		inRates, inN = []int{5000}, 5000
 	}
-	base := fmt.Sprintf("velox_sendTransaction over loopback HTTP (%d keep-alive connections), open loop from the scheduled send time, "+
+	base := fmt.Sprintf("velox_sendTransaction over loopback HTTP (raw HTTP/1.1 generator, %d keep-alive connections), open loop from the scheduled send time, "+
 		"%v per rate after %v warm-up, %d accounts, %d-slot batches at depth %d, synced commits; batch cutting and proving held (node.HoldBatches)",
 		rpcConns, dur, rpcWarmup, users, rpcSlots, rpcDepth)
 	err := runSequencerRPC(ctx, rates, dur, users, o.Log, func(rate int, r rateResult) {

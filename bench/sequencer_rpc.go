@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"runtime/pprof"
@@ -193,10 +192,10 @@ func (b *rpcBench) stop() {
 	}
 }
 
-// presign returns n JSON-RPC request bodies of velox_sendTransaction:
+// presign returns n HTTP requests (for lc) of velox_sendTransaction:
 // transfers of 1 wei (fee 1) round-robin over the users, each to the next
 // user, with consecutive nonces.
-func (b *rpcBench) presign(n int) ([][]byte, error) {
+func (b *rpcBench) presign(lc *loadClient, n int) ([][]byte, error) {
 	bodies := make([][]byte, n)
 	one := big.NewInt(1)
 	for i := range bodies {
@@ -206,7 +205,7 @@ func (b *rpcBench) presign(n int) ([][]byte, error) {
 			return nil, err
 		}
 		u.nonce++
-		bodies[i] = fmt.Appendf(nil, `{"jsonrpc":"2.0","id":%d,"method":"velox_sendTransaction","params":["%s"]}`, i, hexutil.Encode(raw))
+		bodies[i] = lc.request(fmt.Appendf(nil, `{"jsonrpc":"2.0","id":%d,"method":"velox_sendTransaction","params":["%s"]}`, i, hexutil.Encode(raw)))
 	}
 	return bodies, nil
 }
@@ -266,15 +265,15 @@ func (b *rpcBench) blockStats() blockCounters {
 	return c
 }
 
-// runRate sends bodies open-loop at rate per second: request i is
+// runRate sends the prepared requests (loadClient.request) open-loop at rate per second: request i is
 // scheduled at start + i/rate and sent on its own goroutine at that time
 // over a pool of keep-alive HTTP connections; its latency runs from the
 // scheduled time (not the actual send) to the response, so a stalled
 // server or generator shows up in the latency instead of lowering the
 // offered load (no coordinated omission). Requests scheduled in the first
 // rpcWarmup are sent but not counted.
-func (b *rpcBench) runRate(ctx context.Context, hc *http.Client, bodies [][]byte, rate int) rateResult {
-	n := len(bodies)
+func (b *rpcBench) runRate(ctx context.Context, lc *loadClient, reqs [][]byte, rate int) rateResult {
+	n := len(reqs)
 	lats := make([]time.Duration, n)
 	okv := make([]bool, n)
 	var (
@@ -318,24 +317,12 @@ func (b *rpcBench) runRate(ctx context.Context, hc *http.Client, bodies [][]byte
 						}
 					}
 				}()
-				req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.url, bytes.NewReader(bodies[i]))
-				if err != nil {
-					fail(err)
-					return
-				}
-				req.Header.Set("Content-Type", "application/json")
-				resp, err := hc.Do(req)
-				if err != nil {
-					fail(err)
-					return
-				}
-				body, err := io.ReadAll(resp.Body)
-				resp.Body.Close()
+				code, body, err := lc.do(ctx, reqs[i])
 				switch {
 				case err != nil:
 					fail(err)
-				case resp.StatusCode != http.StatusOK:
-					fail(fmt.Errorf("HTTP %s: %s", resp.Status, body))
+				case code != http.StatusOK:
+					fail(fmt.Errorf("HTTP %d: %s", code, body))
 				case bytes.Contains(body, []byte(`"error":`)) || !bytes.Contains(body, []byte(`"status":"ok"`)):
 					fail(fmt.Errorf("response %s", body))
 				default:
@@ -373,20 +360,6 @@ func (b *rpcBench) runRate(ctx context.Context, hc *http.Client, bodies [][]byte
 	return r
 }
 
-// newLoadClient returns an HTTP client that keeps up to rpcConns
-// connections open to the node.
-func newLoadClient() *http.Client {
-	tr := &http.Transport{
-		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConns:        rpcConns,
-		MaxIdleConnsPerHost: rpcConns,
-		MaxConnsPerHost:     rpcConns,
-		IdleConnTimeout:     time.Minute,
-		DisableCompression:  true,
-	}
-	return &http.Client{Transport: tr, Timeout: 30 * time.Second}
-}
-
 // cpuTime returns the process's user and system CPU time so far.
 func cpuTime() time.Duration {
 	var ru syscall.Rusage
@@ -410,18 +383,21 @@ func runSequencerRPC(ctx context.Context, rates []int, dur time.Duration, users 
 		return err
 	}
 	defer b.stop()
-	hc := newLoadClient()
-	defer hc.CloseIdleConnections()
-	// Open the connection pool (and warm the server) at a moderate rate.
-	warm, err := b.presign(min(2000, rates[0]*2))
+	lc, err := newLoadClient(b.url, rpcConns)
 	if err != nil {
 		return err
 	}
-	if r := b.runRate(ctx, hc, warm, max(250, rates[0])); r.firstErr != nil {
+	defer lc.close()
+	// Open the connection pool (and warm the server) at a moderate rate.
+	warm, err := b.presign(lc, min(2000, rates[0]*2))
+	if err != nil {
+		return err
+	}
+	if r := b.runRate(ctx, lc, warm, max(250, rates[0])); r.firstErr != nil {
 		return fmt.Errorf("bench: warm-up: %w", r.firstErr)
 	}
 	for _, rate := range rates {
-		bodies, err := b.presign(int(float64(rate) * (dur + rpcWarmup).Seconds()))
+		reqs, err := b.presign(lc, int(float64(rate) * (dur + rpcWarmup).Seconds()))
 		if err != nil {
 			return err
 		}
@@ -438,7 +414,7 @@ func runSequencerRPC(ctx context.Context, rates []int, dur time.Duration, users 
 			stopProfile = func() { pprof.StopCPUProfile(); f.Close() }
 		}
 		before := b.blockStats()
-		r := b.runRate(ctx, hc, bodies, rate)
+		r := b.runRate(ctx, lc, reqs, rate)
 		stopProfile()
 		after := b.blockStats()
 		if blocks := after.blocks - before.blocks; blocks > 0 {
