@@ -1,33 +1,24 @@
 package ledger
 
-import (
-	"sync"
-
-	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
-	"github.com/consensys/gnark-crypto/ecc/bn254/fr/poseidon2"
-)
+import "github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
 // The hash of the protocol is Poseidon2 over the BN254 scalar field with
 // gnark-crypto's default parameters (width 2, 6 full rounds, 50 partial
 // rounds). Two constructions are used:
 //
-//   - Compress(l, r) = P(l, r)[1] + r, the 2→1 compression of tree nodes;
+//   - Compress(l, r) = P(l, r)[1] + r, the 2→1 compression of tree nodes,
+//     where P is the permutation of poseidon2.go;
 //   - Hash(x1..xn): Merkle–Damgård over Compress with a zero IV, i.e.
 //     s0 = 0, s_i = Compress(s_{i-1}, x_i). This is exactly gnark-crypto's
 //     poseidon2.NewMerkleDamgardHasher fed with canonical 32-byte elements,
 //     and gnark's std/hash/poseidon2 gadget in the circuit.
 
-var permPool = sync.Pool{New: func() any { return poseidon2.NewDefaultPermutation() }}
-
 // Compress is the Poseidon2 2→1 compression used for Merkle tree nodes.
 func Compress(left, right *fr.Element) fr.Element {
-	p := permPool.Get().(*poseidon2.Permutation)
-	x := [2]fr.Element{*left, *right}
-	// Permutation only fails for a wrong width, which the default excludes.
-	_ = p.Permutation(x[:])
-	permPool.Put(p)
+	s := [2]fr.Element{*left, *right}
+	permute(&s)
 	var res fr.Element
-	res.Add(&x[1], right)
+	res.Add(&s[1], right)
 	return res
 }
 
