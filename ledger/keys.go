@@ -10,6 +10,7 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr/poseidon2"
+	"github.com/consensys/gnark-crypto/ecc/bn254/twistededwards"
 	"github.com/consensys/gnark-crypto/ecc/bn254/twistededwards/eddsa"
 	"github.com/ethereum/go-ethereum/accounts"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -114,14 +115,17 @@ func (p *PubKey) Point() (x, y fr.Element, err error) {
 type decodedKey struct {
 	pk   eddsa.PublicKey
 	hash fr.Element
-	// negA is the window table of -A for verify.
-	negA *extendedTable
+	// negA is the window table of -A for verify's cold path.
+	negA *windowTable
+	// hot is the hot-key state (verify_hot.go), the only mutable part.
+	hot hotState
 }
 
 // keyCache remembers valid decoded keys by their encoding: decompression
 // (a square root), the canonical-encoding check and the key hash are a
 // large share of a signature check, and the same senders sign again and
-// again. Entries are immutable; the cache is emptied when full.
+// again. Entries are immutable but for their hot-key state (atomic); the
+// cache is emptied when full.
 var keyCache struct {
 	sync.RWMutex
 	m map[PubKey]*decodedKey
@@ -142,7 +146,9 @@ func (p *PubKey) decoded() (*decodedKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	k = &decodedKey{pk: *pk, hash: Hash(pk.A.X, pk.A.Y), negA: negTable(&pk.A)}
+	var negA twistededwards.PointAffine
+	negA.Neg(&pk.A)
+	k = &decodedKey{pk: *pk, hash: Hash(pk.A.X, pk.A.Y), negA: newWindowTable(&negA)}
 	keyCache.Lock()
 	if keyCache.m == nil || len(keyCache.m) >= keyCacheSize {
 		keyCache.m = make(map[PubKey]*decodedKey, 1024)
@@ -184,8 +190,7 @@ func (p *PubKey) Verify(msg fr.Element, sig *Signature) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrBadSignature, err)
 	}
-	b := msg.Bytes()
-	if !k.verify(sig[:], b[:]) {
+	if !k.verify(sig, &msg) {
 		return ErrBadSignature
 	}
 	return nil

@@ -1,112 +1,130 @@
 package ledger
 
 import (
-	"math/big"
+	"bytes"
 	"sync"
 
-	"github.com/consensys/gnark-crypto/ecc/bn254/fr/poseidon2"
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark-crypto/ecc/bn254/twistededwards"
-	"github.com/consensys/gnark-crypto/ecc/bn254/twistededwards/eddsa"
 )
 
-// This file verifies EdDSA signatures exactly as gnark-crypto's
-// eddsa.PublicKey.Verify accepts them — [8][S]B == [8](R + [h]A) with
-// h = Poseidon2(R.X, R.Y, A.X, A.Y, msg) — but faster: as one joint
-// multiplication [S]B + [h](-A) - R with 4-bit windows, a static table for
-// the base point and a per-key table cached with the decoded key, in
-// extended coordinates without inversions, followed by three doublings and
-// an identity check. The equation is the same group equation, so the same
-// signatures verify (checked against gnark-crypto in verify_test.go).
+// This file verifies EdDSA signatures exactly as gnark-crypto's (v0.22)
+// eddsa.PublicKey.Verify accepts them, but faster.
+//
+// gnark-crypto accepts a signature R || S under a key A (a non-identity
+// point of the prime-order subgroup G, checked when the key is decoded) iff
+//   - R decodes: y (little-endian, top bit the sign of x) is nonzero and
+//     below the field modulus and (1-y²)/(a-d·y²) is a square;
+//   - R is in G (Signature.SetBytes checks it, the identity included);
+//   - 0 < S < order;
+//   - [8][S]B == [8](R + [h]A), h = Poseidon2(R.X, R.Y, A.X, A.Y, msg).
+//
+// As A and B are in G, the last two conditions together are the same as
+// [S]B - [h]A == R: with R in G, [S]B - [h]A - R is in G, where [8] is
+// injective; and [S]B - [h]A == R puts R in G by itself. So verify decodes
+// R without the subgroup test and checks [S]B + [h](-A) == R, which drops
+// the cofactor doublings too.
+//
+// [S]B comes from a static comb (no doublings). [h](-A) comes from a comb
+// for hot keys (see verify_hot.go); cold keys check an equivalent equation
+// with half-size scalars and ~126 doublings (see verify_lattice.go).
 
-// window tables hold j·P for j = 0..15.
-type affineTable [16]twistededwards.PointAffine
-type extendedTable [16]twistededwards.PointExtended
+// baseCombW is the window width of the static comb of B: 51 windows of 16
+// points, 78 KiB, 51 additions at most per signature.
+const baseCombW = 5
 
-var baseTable = sync.OnceValue(func() *affineTable {
-	var t affineTable
+var baseComb = sync.OnceValue(func() *comb {
 	b := twistededwards.GetEdwardsCurve().Base
-	t[0].X.SetZero()
-	t[0].Y.SetOne()
-	for j := 1; j < 16; j++ {
-		t[j].Add(&t[j-1], &b)
-	}
-	return &t
+	return newComb(&b, baseCombW)
 })
 
-// negTable returns j·(-A) for j = 0..15.
-func negTable(a *twistededwards.PointAffine) *extendedTable {
-	var t extendedTable
-	var neg twistededwards.PointAffine
-	neg.Neg(a)
-	t[0].X.SetZero()
-	t[0].Y.SetOne()
-	t[0].Z.SetOne()
-	t[0].T.SetZero()
-	for j := 1; j < 16; j++ {
-		t[j].MixedAdd(&t[j-1], &neg)
+// orderBytes is the order of G, big-endian.
+var orderBytes = func() (b [32]byte) {
+	o := twistededwards.GetEdwardsCurve().Order
+	o.FillBytes(b[:])
+	return b
+}()
+
+// decodeSig decodes R and S as gnark-crypto's Signature.SetBytes does,
+// except for the subgroup test on R, which verify makes redundant. The
+// sign bit picks the lexicographically largest x when set; x = 0 (the
+// identity, or (0, -1) which never verifies) is accepted with either bit.
+func decodeSig(sig *Signature) (r twistededwards.PointAffine, s [32]byte, ok bool) {
+	var yb [32]byte
+	for i := range 32 {
+		yb[31-i] = sig[i]
 	}
-	return &t
+	negX := yb[0]&0x80 != 0
+	yb[0] &= 0x7f
+	y, err := fr.BigEndian.Element(&yb)
+	if err != nil || y.IsZero() {
+		return r, s, false // y >= modulus, or y == 0
+	}
+	copy(s[:], sig[32:])
+	if s == [32]byte{} || bytes.Compare(s[:], orderBytes[:]) >= 0 {
+		return r, s, false
+	}
+	// x² = (1 - y²) / (a - d·y²) with a = -1; the denominator is never 0
+	// as -1/d is not a square.
+	var num, den, x fr.Element
+	num.Square(&y)
+	den.Mul(&num, &curveD)
+	num.Sub(&feOne, &num)
+	den.Neg(&den)
+	den.Sub(&den, &feOne)
+	den.Inverse(&den)
+	x.Mul(&num, &den)
+	if x.Sqrt(&x) == nil {
+		return r, s, false // not on the curve
+	}
+	if x.LexicographicallyLargest() != negX {
+		x.Neg(&x)
+	}
+	r.X, r.Y = x, y
+	return r, s, true
 }
 
-// nibble returns the i-th 4-bit digit (from the least significant) of a
-// 32-byte big-endian number.
-func nibble(b *[32]byte, i int) int {
-	v := b[31-i/2]
-	if i%2 == 1 {
-		v >>= 4
-	}
-	return int(v & 0xf)
-}
+var (
+	feOne  fr.Element = func() (o fr.Element) { o.SetOne(); return o }()
+	curveD            = twistededwards.GetEdwardsCurve().D
+)
 
-// verify reports whether sigBin is a valid signature of msg (32 bytes)
-// under k.
-func (k *decodedKey) verify(sigBin []byte, msg []byte) bool {
-	var sig eddsa.Signature
-	if _, err := sig.SetBytes(sigBin); err != nil {
+// verify reports whether sig is a valid signature of msg under k, and may
+// build k's hot-key comb.
+func (k *decodedKey) verify(sig *Signature, msg *fr.Element) bool {
+	r, s, ok := decodeSig(sig)
+	if !ok {
 		return false
 	}
-	h := poseidon2.NewMerkleDamgardHasher()
-	rx, ry := sig.R.X.Bytes(), sig.R.Y.Bytes()
-	ax, ay := k.pk.A.X.Bytes(), k.pk.A.Y.Bytes()
-	for _, b := range [][]byte{rx[:], ry[:], ax[:], ay[:], msg} {
-		h.Write(b)
-	}
-	var hram big.Int
-	hram.SetBytes(h.Sum(nil))
-	if hram.BitLen() > 256 {
-		return false // cannot happen: the hash is a field element
-	}
-	var hb [32]byte
-	hram.FillBytes(hb[:])
-	sb := sig.S
+	// gnark-crypto's Merkle–Damgård hasher over the canonical encodings of
+	// the five elements is Hash over the elements (see hash.go), with our
+	// faster permutation.
+	hram := Hash(r.X, r.Y, k.pk.A.X, k.pk.A.Y, *msg)
+	hb := hram.Bytes()
 
-	bt := baseTable()
-	at := k.negA
-	var acc twistededwards.PointExtended
-	acc.X.SetZero()
-	acc.Y.SetOne()
-	acc.Z.SetOne()
-	acc.T.SetZero()
-	for i := 63; i >= 0; i-- {
-		if i != 63 {
-			acc.Double(&acc)
-			acc.Double(&acc)
-			acc.Double(&acc)
-			acc.Double(&acc)
-		}
-		if d := nibble(&sb, i); d != 0 {
-			acc.MixedAdd(&acc, &bt[d])
-		}
-		if d := nibble(&hb, i); d != 0 {
-			acc.Add(&acc, &at[d])
-		}
+	var acc extPoint
+	if c := k.hot.comb.Load(); c != nil {
+		k.hot.touch()
+		acc.setIdentity()
+		c.addMul(&acc, &hb)
+		baseComb().addMul(&acc, &s)
+		return acc.equalAffine(&r.X, &r.Y)
 	}
-	var negR twistededwards.PointAffine
-	negR.Neg(&sig.R)
-	acc.MixedAdd(&acc, &negR)
-	// The cofactor, 8.
-	acc.Double(&acc)
-	acc.Double(&acc)
-	acc.Double(&acc)
-	return acc.IsZero()
+	valid, decided := verifyLattice(k.negA, &r, &s, &hb)
+	if !decided {
+		valid = verifyWindowed(k.negA, &r, &s, &hb)
+	}
+	if valid {
+		k.hot.countValid(k)
+	}
+	return valid
+}
+
+// verifyWindowed reports whether [S]B - [h]A == R with 250 doublings, for
+// the rare h verifyLattice declines.
+func verifyWindowed(negA *windowTable, r *twistededwards.PointAffine, s, h *[32]byte) bool {
+	var acc extPoint
+	negA.mul(&acc, h)
+	baseComb().addMul(&acc, s)
+	return acc.equalAffine(&r.X, &r.Y)
 }

@@ -1,0 +1,270 @@
+package ledger
+
+import (
+	"encoding/binary"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark-crypto/ecc/bn254/twistededwards"
+)
+
+// Point arithmetic for verify, on the curve -x² + y² = 1 + d·x²·y² (a = -1),
+// written here rather than taken from gnark-crypto because its affine
+// mixed addition costs 9 multiplications where the "precomputed" form
+// below needs 7, and because fixed-base combs need batch normalisation.
+// The formulas are the complete extended-coordinate ones of Hisil, Wong,
+// Carter and Dawson (2008), so they hold for every pair of curve points.
+
+// extPoint is a point in extended coordinates: x = X/Z, y = Y/Z, x·y = T/Z.
+type extPoint struct{ X, Y, Z, T fr.Element }
+
+// niels is an affine point kept as (y+x, y−x, 2d·x·y): adding it to an
+// extPoint takes 7 multiplications, and negating it is a swap.
+type niels struct{ yPlusX, yMinusX, xy2d fr.Element }
+
+// d2 is 2d.
+var d2 = func() fr.Element {
+	var d fr.Element
+	c := twistededwards.GetEdwardsCurve()
+	d.Double(&c.D)
+	return d
+}()
+
+func (p *extPoint) setIdentity() {
+	p.X.SetZero()
+	p.Y.SetOne()
+	p.Z.SetOne()
+	p.T.SetZero()
+}
+
+func (p *extPoint) setAffine(a *twistededwards.PointAffine) {
+	p.X = a.X
+	p.Y = a.Y
+	p.Z.SetOne()
+	p.T.Mul(&a.X, &a.Y)
+}
+
+// addNiels sets p = p + q, or p − q when neg.
+func (p *extPoint) addNiels(q *niels, neg bool) {
+	var a, b, c, d, e, f, g, h fr.Element
+	a.Sub(&p.Y, &p.X)
+	b.Add(&p.Y, &p.X)
+	if neg {
+		a.Mul(&a, &q.yPlusX)
+		b.Mul(&b, &q.yMinusX)
+	} else {
+		a.Mul(&a, &q.yMinusX)
+		b.Mul(&b, &q.yPlusX)
+	}
+	c.Mul(&p.T, &q.xy2d)
+	d.Double(&p.Z)
+	e.Sub(&b, &a)
+	h.Add(&b, &a)
+	if neg {
+		f.Add(&d, &c)
+		g.Sub(&d, &c)
+	} else {
+		f.Sub(&d, &c)
+		g.Add(&d, &c)
+	}
+	p.X.Mul(&e, &f)
+	p.Y.Mul(&g, &h)
+	p.T.Mul(&e, &h)
+	p.Z.Mul(&f, &g)
+}
+
+// add sets p = p1 + p2.
+func (p *extPoint) add(p1, p2 *extPoint) {
+	var a, b, c, d, e, f, g, h, t fr.Element
+	a.Sub(&p1.Y, &p1.X)
+	t.Sub(&p2.Y, &p2.X)
+	a.Mul(&a, &t)
+	b.Add(&p1.Y, &p1.X)
+	t.Add(&p2.Y, &p2.X)
+	b.Mul(&b, &t)
+	c.Mul(&p1.T, &p2.T)
+	c.Mul(&c, &d2)
+	d.Mul(&p1.Z, &p2.Z)
+	d.Double(&d)
+	e.Sub(&b, &a)
+	h.Add(&b, &a)
+	f.Sub(&d, &c)
+	g.Add(&d, &c)
+	p.X.Mul(&e, &f)
+	p.Y.Mul(&g, &h)
+	p.T.Mul(&e, &h)
+	p.Z.Mul(&f, &g)
+}
+
+// double sets p = 2·p1. T is only computed when withT, as a doubling that
+// is followed by another doubling never reads it.
+func (p *extPoint) double(p1 *extPoint, withT bool) {
+	var a, b, c, e, f, g, h fr.Element
+	a.Square(&p1.X)
+	b.Square(&p1.Y)
+	c.Square(&p1.Z)
+	c.Double(&c)
+	e.Add(&p1.X, &p1.Y)
+	e.Square(&e)
+	e.Sub(&e, &a)
+	e.Sub(&e, &b)
+	g.Sub(&b, &a) // a·x² + y² with a = -1
+	f.Sub(&g, &c)
+	h.Neg(&a)
+	h.Sub(&h, &b)
+	p.X.Mul(&e, &f)
+	p.Y.Mul(&g, &h)
+	if withT {
+		p.T.Mul(&e, &h)
+	}
+	p.Z.Mul(&f, &g)
+}
+
+// equalAffine reports whether p is the affine point (x, y).
+func (p *extPoint) equalAffine(x, y *fr.Element) bool {
+	var t fr.Element
+	t.Mul(x, &p.Z)
+	if !t.Equal(&p.X) {
+		return false
+	}
+	t.Mul(y, &p.Z)
+	return t.Equal(&p.Y)
+}
+
+// toNiels converts points to the niels form with one field inversion for
+// all of them (Montgomery's batch inversion inside fr.BatchInvert).
+func toNiels(pts []extPoint, out []niels) {
+	zs := make([]fr.Element, len(pts))
+	for i := range pts {
+		zs[i] = pts[i].Z
+	}
+	zs = fr.BatchInvert(zs)
+	for i := range pts {
+		var x, y fr.Element
+		x.Mul(&pts[i].X, &zs[i])
+		y.Mul(&pts[i].Y, &zs[i])
+		out[i].yPlusX.Add(&y, &x)
+		out[i].yMinusX.Sub(&y, &x)
+		out[i].xy2d.Mul(&x, &y)
+		out[i].xy2d.Mul(&out[i].xy2d, &d2)
+	}
+}
+
+// scalarBits bounds the scalars verify multiplies: S < order < 2^251 and
+// h < r < 2^254 (h is a field element of the Poseidon2 hash).
+const scalarBits = 254
+
+// windows returns the number of signed base-2^w digits of a scalar below
+// 2^scalarBits. The top digit never needs a carry out of it: it holds at
+// most 2^(w-1) - 1 from the scalar plus 1 carried in, which is still a
+// digit (digits run from -(2^(w-1) - 1) to 2^(w-1)), for w = 4, 5, 6.
+func windows(w uint) int { return (scalarBits + int(w) - 1) / int(w) }
+
+// recode writes the signed base-2^w digits of the big-endian k < 2^254,
+// least significant first, to d (len(d) == windows(w)).
+func recode(k *[32]byte, w uint, d []int8) {
+	var l [5]uint64 // l[4] = 0 for windows that straddle the top
+	for i := range 4 {
+		l[i] = binary.BigEndian.Uint64(k[24-8*i:])
+	}
+	mask := uint64(1)<<w - 1
+	half := 1 << (w - 1)
+	carry := 0
+	for i := range d {
+		pos := uint(i) * w
+		v := l[pos/64] >> (pos % 64)
+		if pos%64+w > 64 {
+			v |= l[pos/64+1] << (64 - pos%64)
+		}
+		x := int(v&mask) + carry
+		carry = 0
+		if x > half {
+			x -= 1 << w
+			carry = 1
+		}
+		d[i] = int8(x)
+	}
+}
+
+// comb is a fixed-base table for P: entry [i·2^(w-1) + j-1] is
+// j·2^(w·i)·P for j = 1..2^(w-1), so [k]P is one addition per nonzero
+// signed digit of k and no doublings.
+type comb struct {
+	w   uint
+	pts []niels
+}
+
+// newComb builds the comb of p with windows(w) windows: about
+// windows(w)·2^(w-1) point additions and one field inversion.
+func newComb(p *twistededwards.PointAffine, w uint) *comb {
+	n, half := windows(w), 1<<(w-1)
+	ext := make([]extPoint, n*half)
+	var base extPoint
+	base.setAffine(p)
+	for i := range n {
+		row := ext[i*half : (i+1)*half]
+		row[0] = base
+		for j := 1; j < half; j++ {
+			row[j].add(&row[j-1], &base)
+		}
+		// 2^w·base = 2·(2^(w-1)·base)
+		base.double(&row[half-1], true)
+	}
+	c := &comb{w: w, pts: make([]niels, len(ext))}
+	toNiels(ext, c.pts)
+	return c
+}
+
+// addMul sets acc = acc + [k]P with one addition per nonzero digit.
+func (c *comb) addMul(acc *extPoint, k *[32]byte) {
+	var digits [64]int8
+	d := digits[:windows(c.w)]
+	recode(k, c.w, d)
+	half := 1 << (c.w - 1)
+	for i, x := range d {
+		switch {
+		case x > 0:
+			acc.addNiels(&c.pts[i*half+int(x)-1], false)
+		case x < 0:
+			acc.addNiels(&c.pts[i*half-int(x)-1], true)
+		}
+	}
+}
+
+// windowTable holds j·P for j = 1..2^(windowW-1), for the cold path's
+// double-and-add with signed windowW-bit digits.
+const windowW = 5
+
+type windowTable [1 << (windowW - 1)]niels
+
+func newWindowTable(p *twistededwards.PointAffine) *windowTable {
+	var ext [len(windowTable{})]extPoint
+	ext[0].setAffine(p)
+	for j := 1; j < len(ext); j++ {
+		ext[j].add(&ext[j-1], &ext[0])
+	}
+	var t windowTable
+	toNiels(ext[:], t[:])
+	return &t
+}
+
+// mul sets acc = [k]P. Fixed-base terms are added to acc afterwards, so
+// that they are not doubled along.
+func (t *windowTable) mul(acc *extPoint, k *[32]byte) {
+	var digits [64]int8
+	d := digits[:windows(windowW)]
+	recode(k, windowW, d)
+	acc.setIdentity()
+	for i := len(d) - 1; i >= 0; i-- {
+		if i != len(d)-1 {
+			for j := range windowW {
+				acc.double(acc, j == windowW-1)
+			}
+		}
+		switch x := d[i]; {
+		case x > 0:
+			acc.addNiels(&t[x-1], false)
+		case x < 0:
+			acc.addNiels(&t[-x-1], true)
+		}
+	}
+}
