@@ -284,7 +284,9 @@ func (n *Node) serveRPC() error {
 			ws.ServeHTTP(w, r)
 			return
 		}
-		n.rpc.ServeHTTP(w, r)
+		if r = n.fastSend(w, r); r != nil {
+			n.rpc.ServeHTTP(w, r)
+		}
 	})
 	ln, err := net.Listen("tcp", cfg.RPCAddr)
 	if err != nil {
