@@ -69,26 +69,15 @@ func check(c *Checked, p Params) error {
 	tx := c.Tx
 	switch tx.Type {
 	case TxTransfer, TxWithdraw:
-		if !fitsU128(&tx.Amount) || !fitsU128(&tx.Fee) {
-			return ErrAmountRange
-		}
-		if tx.To == (common.Address{}) {
-			return ErrZeroAddress
-		}
-		if tx.Type == TxTransfer {
-			if _, err := PackAmount(&tx.Amount); err != nil {
-				return err
-			}
-		}
-		if _, err := PackFee(&tx.Fee); err != nil {
+		k, err := checkFields(c)
+		if err != nil {
 			return err
 		}
-		h, err := tx.PubKey.Hash()
-		if err != nil {
-			return fmt.Errorf("%w: %v", ErrBadSignature, err)
+		msg := tx.Hash(p.ChainID)
+		if !k.verify(&tx.Signature, &msg) {
+			return ErrBadSignature
 		}
-		c.KeyHash = h
-		return tx.PubKey.Verify(tx.Hash(p.ChainID), &tx.Signature)
+		return nil
 	case TxChangePubKey:
 		signer, err := tx.ChangePubKeySigner(p.ChainID)
 		if err != nil {
@@ -98,6 +87,32 @@ func check(c *Checked, p Params) error {
 		return nil
 	}
 	return fmt.Errorf("%w: transaction type 0x%02x", ErrUnknownType, uint8(tx.Type))
+}
+
+// checkFields checks a Transfer's or Withdraw's fields, decodes its key and
+// sets c.KeyHash: everything of check but the signature.
+func checkFields(c *Checked) (*decodedKey, error) {
+	tx := c.Tx
+	if !fitsU128(&tx.Amount) || !fitsU128(&tx.Fee) {
+		return nil, ErrAmountRange
+	}
+	if tx.To == (common.Address{}) {
+		return nil, ErrZeroAddress
+	}
+	if tx.Type == TxTransfer {
+		if _, err := PackAmount(&tx.Amount); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := PackFee(&tx.Fee); err != nil {
+		return nil, err
+	}
+	k, err := tx.PubKey.decoded()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadSignature, err)
+	}
+	c.KeyHash = k.hash
+	return k, nil
 }
 
 // Apply executes a checked transaction against s. On success it returns the

@@ -72,11 +72,17 @@ type Tx struct {
 // Hash returns the message an L2 key signs for a Transfer or Withdraw:
 // Hash(chainID, type, account, to, amount, fee, nonce).
 func (tx *Tx) Hash(chainID uint64) fr.Element {
+	in := tx.hashInput(chainID)
+	return Hash(in[:]...)
+}
+
+// hashInput returns the elements Hash hashes.
+func (tx *Tx) hashInput(chainID uint64) [7]fr.Element {
 	var c, t fr.Element
 	c.SetUint64(chainID)
 	t.SetUint64(uint64(tx.Type))
-	return Hash(c, t, U32Element(tx.Account), AddressElement(tx.To),
-		AmountElement(&tx.Amount), AmountElement(&tx.Fee), U32Element(tx.Nonce))
+	return [7]fr.Element{c, t, U32Element(tx.Account), AddressElement(tx.To),
+		AmountElement(&tx.Amount), AmountElement(&tx.Fee), U32Element(tx.Nonce)}
 }
 
 // changePubKeyPrefix starts the message an Ethereum key signs to authorize

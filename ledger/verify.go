@@ -100,6 +100,12 @@ func (k *decodedKey) verify(sig *Signature, msg *fr.Element) bool {
 	// the five elements is Hash over the elements (see hash.go), with our
 	// faster permutation.
 	hram := Hash(r.X, r.Y, k.pk.A.X, k.pk.A.Y, *msg)
+	return k.verifyChallenge(&r, &s, &hram)
+}
+
+// verifyChallenge is verify after the decoding of the signature (R, S)
+// and the challenge hram = Hash(R.X, R.Y, A.X, A.Y, msg).
+func (k *decodedKey) verifyChallenge(r *twistededwards.PointAffine, s *[32]byte, hram *fr.Element) bool {
 	hb := hram.Bytes()
 
 	var acc extPoint
@@ -107,12 +113,12 @@ func (k *decodedKey) verify(sig *Signature, msg *fr.Element) bool {
 		k.hot.touch()
 		acc.setIdentity()
 		c.addMul(&acc, &hb)
-		baseComb().addMul(&acc, &s)
+		baseComb().addMul(&acc, s)
 		return acc.equalAffine(&r.X, &r.Y)
 	}
-	valid, decided := verifyLattice(k.negA, &r, &s, &hb)
+	valid, decided := verifyLattice(k.negA, r, s, &hb)
 	if !decided {
-		valid = verifyWindowed(k.negA, &r, &s, &hb)
+		valid = verifyWindowed(k.negA, r, s, &hb)
 	}
 	if valid {
 		k.hot.countValid(k)
