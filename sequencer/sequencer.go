@@ -32,7 +32,8 @@ type Sequencer struct {
 	log    *slog.Logger
 	m      Metrics
 
-	sem *semaphore.Weighted
+	sem    *semaphore.Weighted
+	checks checkQueue
 	// checking counts the transactions between decoding and the end of
 	// their check (holding or waiting for sem), for MaxCheckQueue.
 	checking atomic.Int64
@@ -253,13 +254,11 @@ func (s *Sequencer) Submit(ctx context.Context, raw []byte) (*Preconfirmation, e
 		s.checking.Add(-1)
 		return nil, fmt.Errorf("%w: %d transactions in or waiting for %d check workers", ErrOverloaded, n-1, s.cfg.CheckWorkers)
 	}
-	if err := s.sem.Acquire(ctx, 1); err != nil {
-		s.checking.Add(-1)
+	c, err := s.check(ctx, tx)
+	s.checking.Add(-1)
+	if err != nil {
 		return nil, err
 	}
-	c := ledger.Check(tx, s.params)
-	s.sem.Release(1)
-	s.checking.Add(-1)
 	if c.Err != nil {
 		if errors.Is(c.Err, ledger.ErrBadSignature) {
 			return nil, fmt.Errorf("%w: %w", ErrBadSignature, c.Err)

@@ -512,3 +512,49 @@ func TestOverloaded(t *testing.T) {
 		t.Fatalf("resent transaction: %v", pre.Receipt.Err)
 	}
 }
+
+// TestBatchedChecks: transactions that queue up behind a busy check worker
+// are checked together (ledger.CheckBatch, up to checkBatch at a time,
+// more than one batch here) and each gets its own outcome: the valid ones
+// are preconfirmed, the ones with a bad signature are refused, and a
+// refused one does not disturb the others of its batch.
+func TestBatchedChecks(t *testing.T) {
+	e := newEnv(t, nil, func(c *Config) { c.CheckWorkers = 1 })
+	us := e.fund(20, 1_000_000, 10)
+	if err := e.seq.sem.Acquire(context.Background(), 1); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		bad bool
+		pre *Preconfirmation
+		err error
+	}
+	results := make([]result, len(us))
+	var wg sync.WaitGroup
+	for i, u := range us {
+		raw := u.next(t, us[(i+1)%len(us)].addr, 3, 1)
+		bad := i%3 == 1
+		if bad {
+			raw = slices.Clone(raw)
+			raw[len(raw)-5] ^= 0x10 // inside the signature's S
+		}
+		results[i].bad = bad
+		wg.Go(func() {
+			results[i].pre, results[i].err = e.submit(raw)
+		})
+	}
+	e.eventually("all queued for the check", func() bool { return e.seq.checking.Load() == int64(len(us)) })
+	e.seq.sem.Release(1)
+	wg.Wait()
+	for i, r := range results {
+		switch {
+		case r.bad && !errors.Is(r.err, ErrBadSignature):
+			t.Fatalf("tx %d (bad signature): %v", i, r.err)
+		case !r.bad && (r.err != nil || r.pre.Receipt.Err != nil):
+			t.Fatalf("tx %d: %v %v", i, r.err, r.pre)
+		}
+	}
+	if n := len(e.seq.checks.reqs); n != 0 {
+		t.Fatalf("%d requests left in the check queue", n)
+	}
+}
