@@ -69,10 +69,19 @@ type Options struct {
 	// sequencer's write stream, and then every lookup of an absent
 	// transaction hash reads index blocks from disk.
 	BlockCacheBytes int64
+	// MemTableBytes is the size of Pebble's memtable; 0 means
+	// DefaultMemTable. Each memtable switch starts a new WAL file and a
+	// flush, and the synced commits queued behind it wait: with Pebble's
+	// 4 MiB default the sequencer switched about once a second at 5,000
+	// tx/s, and its preconfirmation p99 doubled.
+	MemTableBytes uint64
 }
 
-// DefaultBlockCache is the default block cache size, 256 MiB.
-const DefaultBlockCache = 256 << 20
+// Defaults of Options.
+const (
+	DefaultBlockCache = 256 << 20
+	DefaultMemTable   = 64 << 20
+)
 
 // Store is the Pebble-backed L2 state: the flat state (the sequencer's
 // latest state, see Batch) and the account tree (see Tree) in one database.
@@ -140,7 +149,11 @@ func Open(dir string, opts Options) (*Store, error) {
 	cache := pebble.NewCache(cacheBytes)
 	// The database holds its own reference.
 	defer cache.Unref()
-	po := &pebble.Options{FS: opts.FS, Logger: quietLogger{}, Cache: cache}
+	memTable := opts.MemTableBytes
+	if memTable == 0 {
+		memTable = DefaultMemTable
+	}
+	po := &pebble.Options{FS: opts.FS, Logger: quietLogger{}, Cache: cache, MemTableSize: memTable}
 	// Bloom filters make lookups of absent keys (a new address, a
 	// transaction hash not seen yet) skip the tables that cannot hold them.
 	for i := range po.Levels {
