@@ -17,8 +17,9 @@ import (
 // request bytes over a pool of keep-alive connections, one request per
 // connection at a time. It does what net/http's Transport does for this
 // one case with a fraction of its CPU (no per-connection read and write
-// goroutines, no header maps): the generator shares the node's cores, so
-// every microsecond it spends is one the node does not get.
+// goroutines, no header maps): the generator, though a process of its
+// own, shares the machine's cores with the node, so every microsecond it
+// spends is one the node does not get.
 type loadClient struct {
 	addr string
 	// open holds a token per open connection (at most its capacity);
@@ -48,11 +49,12 @@ func newLoadClient(u string, conns int) (*loadClient, error) {
 		timeout: 30 * time.Second}, nil
 }
 
-// request returns the bytes of a POST of the JSON body to the client's
-// host: prepare requests once, before the timed run.
-func (lc *loadClient) request(body []byte) []byte {
+// postRequest returns the bytes of a POST of the JSON body to host (as in
+// an http:// URL), for loadClient.do: prepare requests once, before the
+// timed run.
+func postRequest(host string, body []byte) []byte {
 	return fmt.Appendf(nil, "POST / HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
-		lc.addr, len(body), body)
+		host, len(body), body)
 }
 
 // do sends a prepared request and returns the response's status code and

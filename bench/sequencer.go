@@ -10,13 +10,14 @@ import (
 )
 
 func init() {
-	register(Suite{Name: "sequencer", Doc: "preconfirmation latency of velox_sendTransaction over loopback JSON-RPC, open-loop load, synced writes", Run: runSequencer})
+	register(Suite{Name: "sequencer", Doc: "preconfirmation latency of velox_sendTransaction over loopback JSON-RPC, open-loop load from a separate generator process, synced writes", Run: runSequencer})
 }
 
 // runSequencer measures preconfirmation latency at increasing offered
 // rates. The rate-R cases run a real node (JSON-RPC over loopback HTTP,
 // synced Pebble commits, embedded L1) with batch cutting and proving held
-// off the measured path; the inproc-rate-R cases call Sequencer.Submit in
+// off the measured path, loaded by a generator in a child process (see
+// LoadgenMain); the inproc-rate-R cases call Sequencer.Submit in
 // process, without JSON-RPC, for comparison.
 func runSequencer(ctx context.Context, o Options, emit func(Result)) error {
 	rates, dur, users := []int{500, 1000, 2000, 5000}, 10*time.Second, 200
@@ -25,9 +26,9 @@ func runSequencer(ctx context.Context, o Options, emit func(Result)) error {
 		rates, dur = []int{1000, 5000}, 4*time.Second
 		inRates, inN = []int{5000}, 5000
 	}
-	base := fmt.Sprintf("velox_sendTransaction over loopback HTTP (raw HTTP/1.1 generator, %d keep-alive connections), open loop from the scheduled send time, "+
-		"%v per rate after %v warm-up, %d accounts, %d-slot batches at depth %d, synced commits; batch cutting and proving held (node.HoldBatches)",
-		rpcConns, dur, rpcWarmup, users, rpcSlots, rpcDepth)
+	base := fmt.Sprintf("velox_sendTransaction over loopback HTTP (raw HTTP/1.1 generator in a separate process, %d keep-alive connections), open loop from the scheduled send time, "+
+		"%v per rate after a warm-up of %v or %d requests, whichever is more, %d accounts, %d-slot batches at depth %d, synced commits; batch cutting and proving held (node.HoldBatches)",
+		rpcConns, dur, rpcWarmup, rpcWarmupTxs, users, rpcSlots, rpcDepth)
 	err := runSequencerRPC(ctx, rates, dur, users, o.Log, func(rate int, r rateResult) {
 		c := fmt.Sprintf("rate-%d", rate)
 		b := base
@@ -42,7 +43,9 @@ func runSequencer(ctx context.Context, o Options, emit func(Result)) error {
 		emit(Result{Suite: "sequencer", Case: c, Metric: "p999_ms", Value: ms(r.p999), Unit: "ms", Baseline: b})
 		emit(Result{Suite: "sequencer", Case: c, Metric: "achieved_tps", Value: r.tps, Unit: "tx/s", Baseline: b})
 		emit(Result{Suite: "sequencer", Case: c, Metric: "cpu_us_per_tx", Value: float64(r.cpuPerTx) / float64(time.Microsecond), Unit: "µs",
-			Baseline: "process CPU (node, embedded L1 and load generator) per transaction sent"})
+			Baseline: "node process CPU (node and embedded L1, not the load generator) per transaction sent"})
+		emit(Result{Suite: "sequencer", Case: c, Metric: "loadgen_cpu_us_per_tx", Value: float64(r.loadgenCPUPerTx) / float64(time.Microsecond), Unit: "µs",
+			Baseline: "load generator process CPU (its sending loop) per transaction sent"})
 		emit(Result{Suite: "sequencer", Case: c, Metric: "block_entries", Value: r.blockEntries, Unit: "entries",
 			Baseline: "mean entries per mini-block (the node's metrics)"})
 		emit(Result{Suite: "sequencer", Case: c, Metric: "commit_ms", Value: ms(r.blockCommit), Unit: "ms",

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -37,12 +35,17 @@ const (
 	rpcChainID = node.DefaultChainID
 	// rpcConns is the load generator's HTTP connection limit.
 	rpcConns = 512
-	// rpcWarmup is excluded from each rate's statistics.
-	rpcWarmup = 500 * time.Millisecond
+	// The first rpcWarmup of each rate's schedule, and at least its first
+	// rpcWarmupTxs requests, are sent but excluded from the statistics:
+	// each rate's generator is a fresh process whose connection pool
+	// opens then, and the node warms up (as a separate warm-up run of
+	// 2000 requests did when the generator lived in the node's process).
+	rpcWarmup    = 500 * time.Millisecond
+	rpcWarmupTxs = 2000
 )
 
 // rpcCPUProfile, if set (by BenchmarkSequencerRPC), is the path prefix of
-// a CPU profile written for each rate's timed run.
+// a CPU profile of the node's process written for each rate's run.
 var rpcCPUProfile string
 
 // rpcConfig is the node of the RPC benchmark: a real node on a temporary
@@ -192,10 +195,10 @@ func (b *rpcBench) stop() {
 	}
 }
 
-// presign returns n HTTP requests (for lc) of velox_sendTransaction:
-// transfers of 1 wei (fee 1) round-robin over the users, each to the next
-// user, with consecutive nonces.
-func (b *rpcBench) presign(lc *loadClient, n int) ([][]byte, error) {
+// presign returns n HTTP requests (for loadClient.do) of
+// velox_sendTransaction: transfers of 1 wei (fee 1) round-robin over the
+// users, each to the next user, with consecutive nonces.
+func (b *rpcBench) presign(n int) ([][]byte, error) {
 	bodies := make([][]byte, n)
 	one := big.NewInt(1)
 	for i := range bodies {
@@ -205,19 +208,20 @@ func (b *rpcBench) presign(lc *loadClient, n int) ([][]byte, error) {
 			return nil, err
 		}
 		u.nonce++
-		bodies[i] = lc.request(fmt.Appendf(nil, `{"jsonrpc":"2.0","id":%d,"method":"velox_sendTransaction","params":["%s"]}`, i, hexutil.Encode(raw)))
+		bodies[i] = postRequest(b.n.RPCAddr(), fmt.Appendf(nil, `{"jsonrpc":"2.0","id":%d,"method":"velox_sendTransaction","params":["%s"]}`, i, hexutil.Encode(raw)))
 	}
 	return bodies, nil
 }
 
 // rateResult is one rate's measurement.
 type rateResult struct {
-	sent, ok       int
-	p50, p99, p999 time.Duration
-	tps            float64
-	cpuPerTx       time.Duration // process CPU (node and generator) per transaction
-	firstErr       error
-	errors         int
+	sent, ok        int
+	p50, p99, p999  time.Duration
+	tps             float64
+	cpuPerTx        time.Duration // node process CPU per transaction sent
+	loadgenCPUPerTx time.Duration // load generator process CPU per transaction sent
+	firstErr        error
+	errors          int
 	// lateSends counts requests the generator started more than 1 ms
 	// after their scheduled time (their latency includes the delay).
 	lateSends int
@@ -265,87 +269,22 @@ func (b *rpcBench) blockStats() blockCounters {
 	return c
 }
 
-// runRate sends the prepared requests (loadClient.request) open-loop at rate per second: request i is
-// scheduled at start + i/rate and sent on its own goroutine at that time
-// over a pool of keep-alive HTTP connections; its latency runs from the
-// scheduled time (not the actual send) to the response, so a stalled
-// server or generator shows up in the latency instead of lowering the
-// offered load (no coordinated omission). Requests scheduled in the first
-// rpcWarmup are sent but not counted.
-func (b *rpcBench) runRate(ctx context.Context, lc *loadClient, reqs [][]byte, rate int) rateResult {
-	n := len(reqs)
-	lats := make([]time.Duration, n)
-	okv := make([]bool, n)
-	var (
-		errMu    sync.Mutex
-		firstErr error
-		nerr     atomic.Int64
-		late     atomic.Int64
-		lastDone atomic.Int64
-		wg       sync.WaitGroup
-	)
-	fail := func(err error) {
-		nerr.Add(1)
-		errMu.Lock()
-		if firstErr == nil {
-			firstErr = err
-		}
-		errMu.Unlock()
+// rateStats returns the statistics of a rate's run: latencies of the
+// requests after the first warmup, which are sent but not counted.
+func rateStats(g loadgenResult, warmup int) rateResult {
+	n := len(g.Latency)
+	r := rateResult{sent: n, errors: g.Errors, lateSends: g.Late}
+	if g.FirstErr != "" {
+		r.firstErr = errors.New(g.FirstErr)
 	}
-	interval := float64(time.Second) / float64(rate)
-	cpu0 := cpuTime()
-	start := time.Now().Add(time.Millisecond)
-	for i := 0; i < n; {
-		now := time.Now()
-		for ; i < n; i++ {
-			at := start.Add(time.Duration(float64(i) * interval))
-			if at.After(now) {
-				break
-			}
-			if now.Sub(at) > time.Millisecond {
-				late.Add(1)
-			}
-			i := i
-			wg.Go(func() {
-				defer func() {
-					t := time.Now()
-					lats[i] = t.Sub(at)
-					for {
-						l := lastDone.Load()
-						if t.UnixNano() <= l || lastDone.CompareAndSwap(l, t.UnixNano()) {
-							break
-						}
-					}
-				}()
-				code, body, err := lc.do(ctx, reqs[i])
-				switch {
-				case err != nil:
-					fail(err)
-				case code != http.StatusOK:
-					fail(fmt.Errorf("HTTP %d: %s", code, body))
-				case bytes.Contains(body, []byte(`"error":`)) || !bytes.Contains(body, []byte(`"status":"ok"`)):
-					fail(fmt.Errorf("response %s", body))
-				default:
-					okv[i] = true
-				}
-			})
-		}
-		if i < n {
-			time.Sleep(time.Until(start.Add(time.Duration(float64(i) * interval))))
-		}
-	}
-	wg.Wait()
-	cpu := cpuTime() - cpu0
-	r := rateResult{sent: n, firstErr: firstErr, errors: int(nerr.Load()), lateSends: int(late.Load())}
-	skip := min(n-1, int(rpcWarmup.Seconds()*float64(rate)))
 	var counted []time.Duration
-	for i := skip; i < n; i++ {
-		if okv[i] {
-			counted = append(counted, lats[i])
+	for i := min(n-1, warmup); i < n; i++ {
+		if g.OK[i] {
+			counted = append(counted, time.Duration(g.Latency[i]))
 		}
 	}
-	for i := range okv {
-		if okv[i] {
+	for _, ok := range g.OK {
+		if ok {
 			r.ok++
 		}
 	}
@@ -355,8 +294,8 @@ func (b *rpcBench) runRate(ctx context.Context, lc *loadClient, reqs [][]byte, r
 	slices.Sort(counted)
 	pct := func(p float64) time.Duration { return counted[min(len(counted)-1, int(p*float64(len(counted))))] }
 	r.p50, r.p99, r.p999 = pct(0.50), pct(0.99), pct(0.999)
-	r.tps = float64(r.ok) / time.Unix(0, lastDone.Load()).Sub(start).Seconds()
-	r.cpuPerTx = cpu / time.Duration(n)
+	r.tps = float64(r.ok) / time.Duration(g.LastDone).Seconds()
+	r.loadgenCPUPerTx = time.Duration(g.CPU) / time.Duration(n)
 	return r
 }
 
@@ -370,8 +309,9 @@ func cpuTime() time.Duration {
 }
 
 // runSequencerRPC measures velox_sendTransaction over loopback HTTP
-// JSON-RPC against a real node at each rate for dur (after a warm-up of
-// the connection pool).
+// JSON-RPC against a real node at each rate for dur (after a warm-up), the
+// load coming from a generator child process per rate: the running
+// executable must call LoadgenMain first thing.
 func runSequencerRPC(ctx context.Context, rates []int, dur time.Duration, users int, log *slog.Logger, emit func(rate int, r rateResult)) error {
 	dir, err := os.MkdirTemp("", "velox-bench-rpc-")
 	if err != nil {
@@ -383,21 +323,9 @@ func runSequencerRPC(ctx context.Context, rates []int, dur time.Duration, users 
 		return err
 	}
 	defer b.stop()
-	lc, err := newLoadClient(b.url, rpcConns)
-	if err != nil {
-		return err
-	}
-	defer lc.close()
-	// Open the connection pool (and warm the server) at a moderate rate.
-	warm, err := b.presign(lc, min(2000, rates[0]*2))
-	if err != nil {
-		return err
-	}
-	if r := b.runRate(ctx, lc, warm, max(250, rates[0])); r.firstErr != nil {
-		return fmt.Errorf("bench: warm-up: %w", r.firstErr)
-	}
 	for _, rate := range rates {
-		reqs, err := b.presign(lc, int(float64(rate) * (dur + rpcWarmup).Seconds()))
+		warmup := max(rpcWarmupTxs, int(rpcWarmup.Seconds()*float64(rate)))
+		reqs, err := b.presign(warmup + int(float64(rate)*dur.Seconds()))
 		if err != nil {
 			return err
 		}
@@ -414,9 +342,18 @@ func runSequencerRPC(ctx context.Context, rates []int, dur time.Duration, users 
 			stopProfile = func() { pprof.StopCPUProfile(); f.Close() }
 		}
 		before := b.blockStats()
-		r := b.runRate(ctx, lc, reqs, rate)
+		// This process now runs only the node (and its embedded L1): its
+		// CPU over the generator's life is the node's.
+		cpu0 := cpuTime()
+		g, err := runLoadgen(ctx, b.url, reqs, rate)
+		cpu := cpuTime() - cpu0
 		stopProfile()
+		if err != nil {
+			return err
+		}
 		after := b.blockStats()
+		r := rateStats(g, warmup)
+		r.cpuPerTx = cpu / time.Duration(len(reqs))
 		if blocks := after.blocks - before.blocks; blocks > 0 {
 			r.blockEntries = (after.entries - before.entries) / blocks
 			r.blockCommit = time.Duration((after.commit - before.commit) / blocks * float64(time.Second))

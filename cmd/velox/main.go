@@ -12,9 +12,12 @@ import (
 
 	gnarklog "github.com/consensys/gnark/logger"
 	"github.com/urfave/cli/v2"
+
+	"github.com/veloxlabs/velox/bench"
 )
 
 func main() {
+	bench.LoadgenMain() // the sequencer benchmark's load generator is this binary re-executed
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := newApp().RunContext(ctx, os.Args); err != nil {
