@@ -8,8 +8,9 @@ import (
 // CheckBatch is Check for each transaction, with the same results. It
 // computes the Poseidon2 hashes of the EdDSA checks — the signed message
 // (7 compressions) and the challenge (5) of every Transfer and Withdraw —
-// eight transactions at a time in the lanes of the IFMA field kernels
-// (poseidon2x8.go), about three times cheaper per hash than one at a time.
+// eight transactions at a time when a lane permutation is registered
+// (SetLanePermutation; the node registers asm.Poseidon2x8, about three
+// times cheaper per hash than one at a time on AVX-512 IFMA).
 func CheckBatch(txs []*Tx, p Params) []*Checked {
 	out := make([]*Checked, len(txs))
 	type sigCheck struct {

@@ -25,6 +25,7 @@ import (
 	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/veloxlabs/velox/asm"
 	"github.com/veloxlabs/velox/ledger"
 	"github.com/veloxlabs/velox/prover"
 	"github.com/veloxlabs/velox/prover/circuit"
@@ -84,6 +85,10 @@ func New(cfg Config, log *slog.Logger) (*Node, error) {
 	}
 	if log == nil {
 		log = slog.Default()
+	}
+	if asm.Supported() {
+		// Admission hashes queued transactions eight at a time.
+		ledger.SetLanePermutation(asm.Poseidon2x8)
 	}
 	return &Node{cfg: cfg, log: log, m: newMetrics()}, nil
 }
