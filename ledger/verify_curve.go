@@ -45,7 +45,7 @@ func (p *extPoint) setAffine(a *twistededwards.PointAffine) {
 
 // addNiels sets p = p + q, or p − q when neg.
 func (p *extPoint) addNiels(q *niels, neg bool) {
-	var a, b, c, d, e, f, g, h fr.Element
+	var a, b, c, d fr.Element
 	a.Sub(&p.Y, &p.X)
 	b.Add(&p.Y, &p.X)
 	if neg {
@@ -57,14 +57,22 @@ func (p *extPoint) addNiels(q *niels, neg bool) {
 	}
 	c.Mul(&p.T, &q.xy2d)
 	d.Double(&p.Z)
-	e.Sub(&b, &a)
-	h.Add(&b, &a)
+	p.fromABCD(&a, &b, &c, &d, neg)
+}
+
+// fromABCD ends an addition in extended coordinates (Hisil, Wong, Carter,
+// Dawson 2008, a = -1) from A = (Y1-X1)(Y2-X2), B = (Y1+X1)(Y2+X2),
+// C = 2d·T1·T2 and D = 2·Z1·Z2; neg ends a subtraction (C negated).
+func (p *extPoint) fromABCD(a, b, c, d *fr.Element, neg bool) {
+	var e, f, g, h fr.Element
+	e.Sub(b, a)
+	h.Add(b, a)
 	if neg {
-		f.Add(&d, &c)
-		g.Sub(&d, &c)
+		f.Add(d, c)
+		g.Sub(d, c)
 	} else {
-		f.Sub(&d, &c)
-		g.Add(&d, &c)
+		f.Sub(d, c)
+		g.Add(d, c)
 	}
 	p.X.Mul(&e, &f)
 	p.Y.Mul(&g, &h)
@@ -74,7 +82,7 @@ func (p *extPoint) addNiels(q *niels, neg bool) {
 
 // add sets p = p1 + p2.
 func (p *extPoint) add(p1, p2 *extPoint) {
-	var a, b, c, d, e, f, g, h, t fr.Element
+	var a, b, c, d, t fr.Element
 	a.Sub(&p1.Y, &p1.X)
 	t.Sub(&p2.Y, &p2.X)
 	a.Mul(&a, &t)
@@ -85,14 +93,7 @@ func (p *extPoint) add(p1, p2 *extPoint) {
 	c.Mul(&c, &d2)
 	d.Mul(&p1.Z, &p2.Z)
 	d.Double(&d)
-	e.Sub(&b, &a)
-	h.Add(&b, &a)
-	f.Sub(&d, &c)
-	g.Add(&d, &c)
-	p.X.Mul(&e, &f)
-	p.Y.Mul(&g, &h)
-	p.T.Mul(&e, &h)
-	p.Z.Mul(&f, &g)
+	p.fromABCD(&a, &b, &c, &d, false)
 }
 
 // double sets p = 2·p1. T is only computed when withT, as a doubling that

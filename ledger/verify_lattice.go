@@ -203,7 +203,7 @@ func (c *cachedPoint) set(p *extPoint) {
 
 // addCached sets p = p + q, or p − q when neg.
 func (p *extPoint) addCached(q *cachedPoint, neg bool) {
-	var a, b, c, d, e, f, g, h fr.Element
+	var a, b, c, d fr.Element
 	a.Sub(&p.Y, &p.X)
 	b.Add(&p.Y, &p.X)
 	if neg {
@@ -215,19 +215,7 @@ func (p *extPoint) addCached(q *cachedPoint, neg bool) {
 	}
 	c.Mul(&p.T, &q.t2d)
 	d.Mul(&p.Z, &q.z2)
-	e.Sub(&b, &a)
-	h.Add(&b, &a)
-	if neg {
-		f.Add(&d, &c)
-		g.Sub(&d, &c)
-	} else {
-		f.Sub(&d, &c)
-		g.Add(&d, &c)
-	}
-	p.X.Mul(&e, &f)
-	p.Y.Mul(&g, &h)
-	p.T.Mul(&e, &h)
-	p.Z.Mul(&f, &g)
+	p.fromABCD(&a, &b, &c, &d, neg)
 }
 
 func (p *extPoint) isIdentity() bool {
