@@ -301,26 +301,7 @@ func (e *parallelExec) prepareAhead(ctx context.Context, from, helpers int) *ahe
 		a.wg.Add(1)
 		go func() {
 			defer a.wg.Done()
-			for !a.halt.Load() && ctx.Err() == nil {
-				i := a.next.Add(1) - 1
-				if i >= int64(len(e.txs)) {
-					return
-				}
-				ts := &e.s.txs[i]
-				if ts.prepDone || !ts.ahead.CompareAndSwap(aheadNone, aheadClaimed) {
-					continue
-				}
-				var checked bool
-				ts.prep, checked = prepare(&e.txs[i], e.p)
-				if checked {
-					a.checks.Add(1)
-				}
-				ts.ahead.Store(aheadDone)
-				if a.waiting.Load() > 0 {
-					a.mu.Lock()
-					a.cond.Broadcast()
-					a.mu.Unlock()
-				}
+			for !a.halt.Load() && ctx.Err() == nil && a.prepareNext() {
 			}
 		}()
 	}
@@ -349,6 +330,12 @@ func (a *ahead) get(i int) *prepared {
 	if ts.ahead.CompareAndSwap(aheadNone, aheadClaimed) {
 		return nil
 	}
+	// A helper is preparing i. Prepare a later transaction meanwhile
+	// instead of waiting: helpers and this goroutine claim from the same
+	// frontier, so a waiting caller would leave every core but one idle
+	// (the fallback ran at the sequential executor's speed).
+	for ts.ahead.Load() != aheadDone && a.prepareNext() {
+	}
 	if ts.ahead.Load() != aheadDone {
 		a.waiting.Add(1)
 		a.mu.Lock()
@@ -359,6 +346,34 @@ func (a *ahead) get(i int) *prepared {
 		a.waiting.Add(-1)
 	}
 	return &ts.prep
+}
+
+// prepareNext prepares the next transaction no one has claimed, as a
+// helper does, and reports whether there was one.
+func (a *ahead) prepareNext() bool {
+	e := a.e
+	for {
+		i := a.next.Add(1) - 1
+		if i >= int64(len(e.txs)) {
+			return false
+		}
+		ts := &e.s.txs[i]
+		if ts.prepDone || !ts.ahead.CompareAndSwap(aheadNone, aheadClaimed) {
+			continue
+		}
+		var checked bool
+		ts.prep, checked = prepare(&e.txs[i], e.p)
+		if checked {
+			a.checks.Add(1)
+		}
+		ts.ahead.Store(aheadDone)
+		if a.waiting.Load() > 0 {
+			a.mu.Lock()
+			a.cond.Broadcast()
+			a.mu.Unlock()
+		}
+		return true
+	}
 }
 
 // stop stops the helpers, waits for them, and returns the number of
