@@ -331,6 +331,9 @@ func (s *Sequencer) settle(ctx context.Context, n uint64) error {
 // recover restores the chain head, the batches closed but not cut, the
 // open batch and the prover and settler queues from the store.
 func (s *Sequencer) recover() error {
+	if err := s.failed.load(s.st); err != nil {
+		return fmt.Errorf("sequencer: loading failed transactions: %w", err)
+	}
 	v, err := getRecord(s.st, state.NamespaceMeta, keyHead)
 	switch {
 	case errors.Is(err, ErrNotFound):

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -49,10 +48,6 @@ type mempool struct {
 	// ready is signalled (non-blocking) when transactions become ready:
 	// the mini-block loop starts a block as soon as it is free.
 	ready chan struct{}
-	// removals counts the calls of included that removed transactions
-	// (bumped under mu): add looks a hash up in the store without the
-	// lock, and looks again under it only if a removal happened since.
-	removals atomic.Uint64
 
 	mu struct {
 		sync.Mutex
@@ -87,21 +82,19 @@ func (p *mempool) size() int {
 	return len(p.mu.byHash)
 }
 
-// add queues tx. committedNonce returns the account's next nonce in the
-// committed state, called under the pool lock so that it is consistent
-// with the queue bases the mini-block loop updates after each commit;
-// included whether a hash is in a committed mini-block (see below).
-func (p *mempool) add(tx *pending, committedNonce func(uint32) (uint32, error), included func(common.Hash) (bool, error)) error {
-	// The store lookup (a disk read at worst) is made without the lock,
-	// which the mini-block loop needs too. A transaction becomes included
-	// by a commit and leaves the pool after it (in included, under the
-	// lock): if this lookup missed its commit, either it is still in
-	// byHash below, or a removal happened since and the lookup is redone.
-	epoch := p.removals.Load()
-	known, err := included(tx.hash)
-	if err != nil {
-		return err
-	}
+// add queues tx. The functions it is given are called under the pool lock,
+// so that they agree with the queue bases the mini-block loop updates
+// after each commit (a committed transaction leaves byHash only then):
+// committedNonce returns an account's next nonce in the committed state,
+// included whether a hash is in a committed mini-block (a store lookup),
+// and failed whether a hash is a committed transaction that failed at
+// execution (failedSet, usually no store lookup).
+//
+// Only a transaction that failed leaves its nonce unused: a new
+// transaction (nonce at or above the base, the common case) is looked for
+// among those, and a replay below the base in the store, for a precise
+// error.
+func (p *mempool) add(tx *pending, committedNonce func(uint32) (uint32, error), included, failed func(common.Hash) (bool, error)) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.mu.closed {
@@ -110,14 +103,6 @@ func (p *mempool) add(tx *pending, committedNonce func(uint32) (uint32, error), 
 	if _, ok := p.mu.byHash[tx.hash]; ok {
 		return fmt.Errorf("%w: %v is pending", ErrDuplicate, tx.hash)
 	}
-	if !known && p.removals.Load() != epoch {
-		if known, err = included(tx.hash); err != nil {
-			return err
-		}
-	}
-	if known {
-		return fmt.Errorf("%w: %v is already included", ErrDuplicate, tx.hash)
-	}
 	q := p.mu.accounts[tx.account]
 	if q == nil {
 		base, err := committedNonce(tx.account)
@@ -125,6 +110,15 @@ func (p *mempool) add(tx *pending, committedNonce func(uint32) (uint32, error), 
 			return err
 		}
 		q = &accountQueue{base: base, txs: map[uint32]*pending{}}
+	}
+	lookup := failed
+	if tx.nonce < q.base {
+		lookup = included
+	}
+	if known, err := lookup(tx.hash); err != nil {
+		return err
+	} else if known {
+		return fmt.Errorf("%w: %v is already included", ErrDuplicate, tx.hash)
 	}
 	switch {
 	case tx.nonce < q.base:
@@ -223,9 +217,6 @@ func (p *mempool) included(txs []*pending, committedNonce func(uint32) (uint32, 
 		delete(q.txs, tx.nonce)
 		delete(p.mu.byHash, tx.hash)
 		touched[tx.account] = q
-	}
-	if len(touched) > 0 {
-		p.removals.Add(1)
 	}
 	for acc, q := range touched {
 		if base, err := committedNonce(acc); err == nil {

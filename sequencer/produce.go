@@ -185,8 +185,19 @@ func (s *Sequencer) produce(ctx context.Context, deps []ledger.Deposit, txs []*p
 	}
 	commit := time.Since(execDone)
 
-	// Committed: from here on everything is announcement.
+	// Committed: from here on everything is announcement. Failed
+	// transactions join the failed set before they leave the pool, so that
+	// admission finds them in one or the other.
 	var included []*pending
+	var failed []common.Hash
+	for _, b := range blocks {
+		for i := b.deps; i < len(b.mb.Receipts); i++ {
+			if b.mb.Receipts[i].Err != nil {
+				failed = append(failed, b.mb.Receipts[i].TxHash)
+			}
+		}
+	}
+	s.failed.add(failed)
 	for _, b := range blocks {
 		s.head = b.head
 		s.batch = b.batch
@@ -315,6 +326,11 @@ func (s *Sequencer) commit(l *layer, blocks []*built) error {
 			}
 			if err := wb.Set(state.NamespaceReceipt, e.Hash[:], b.encReceipts[i]); err != nil {
 				return err
+			}
+			if i >= b.deps && mb.Receipts[i].Err != nil {
+				if err := wb.Set(state.NamespaceFailedTx, e.Hash[:], nil); err != nil {
+					return err
+				}
 			}
 		}
 		if err := wb.Set(state.NamespaceMiniBlock, blockKey(b.head.Number), encodeBlockRecord(mb)); err != nil {

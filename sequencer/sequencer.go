@@ -34,6 +34,7 @@ type Sequencer struct {
 
 	sem    *semaphore.Weighted
 	checks checkQueue
+	failed failedSet
 	// checking counts the transactions between decoding and the end of
 	// their check (holding or waiting for sem), for MaxCheckQueue.
 	checking atomic.Int64
@@ -267,7 +268,7 @@ func (s *Sequencer) Submit(ctx context.Context, raw []byte) (*Preconfirmation, e
 	}
 	p := &pending{hash: hash, raw: bytes.Clone(raw), checked: c, account: tx.Account, nonce: tx.Nonce,
 		arrived: start, done: make(chan outcome, 1)}
-	if err := s.pool.add(p, s.st.Nonce, s.known); err != nil {
+	if err := s.pool.add(p, s.st.Nonce, s.known, s.knownFailed); err != nil {
 		return nil, err
 	}
 	select {
@@ -284,6 +285,14 @@ func (s *Sequencer) Submit(ctx context.Context, raw []byte) (*Preconfirmation, e
 // known reports whether hash was already included in a mini-block.
 func (s *Sequencer) known(hash common.Hash) (bool, error) {
 	return s.st.Has(state.NamespaceReceipt, hash[:])
+}
+
+// knownFailed reports whether hash was included in a mini-block and
+// failed at execution.
+func (s *Sequencer) knownFailed(hash common.Hash) (bool, error) {
+	return s.failed.has(hash, func(h common.Hash) (bool, error) {
+		return s.st.Has(state.NamespaceFailedTx, h[:])
+	})
 }
 
 // SubscribeBlocks delivers every committed mini-block (header, signature,

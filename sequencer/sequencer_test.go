@@ -244,6 +244,16 @@ func TestExecutionFailures(t *testing.T) {
 	if acc, _ := e.seq.Account(a.index); acc.Nonce != a.nonce || acc.Balance.Uint64() != 1000 {
 		t.Fatalf("failed tx changed the account: %+v", acc)
 	}
+	// Its nonce is still free, but the failed transaction itself is
+	// included and cannot be sent again, before and after a restart.
+	if _, err := e.submit(over); !errors.Is(err, ErrDuplicate) {
+		t.Fatalf("failed tx sent again: %v, want ErrDuplicate", err)
+	}
+	e.close()
+	e.open()
+	if _, err := e.submit(over); !errors.Is(err, ErrDuplicate) {
+		t.Fatalf("failed tx sent again after a restart: %v, want ErrDuplicate", err)
+	}
 	// The failed tx consumed no nonce; the same nonce works with another tx.
 	pre = e.mustSubmit(a.next(t, b.addr, 100, 0))
 	if pre.Receipt.Err != nil {
@@ -445,12 +455,14 @@ func FuzzSubmit(f *testing.F) {
 }
 
 // TestOverloaded: with CheckWorkers+MaxCheckQueue transactions in or
-// waiting for the checks (the worker is held by the test), the next transaction is refused at once
-// with ErrOverloaded and changes nothing; the waiting ones go through when
+// waiting for the checks (the worker is held by the test), the next
+// transaction is refused at once with ErrOverloaded and changes nothing; the waiting ones go through when
 // the workers free up, and so does the refused one when sent again.
 func TestOverloaded(t *testing.T) {
-	e := newEnv(t, nil, func(c *Config) { c.CheckWorkers, c.MaxCheckQueue = 1, 2 })
+	e := newEnv(t, nil, func(c *Config) { c.CheckWorkers = 1 })
+	// Funding submits five transactions at once: bound the queue after it.
 	us := e.fund(5, 1_000_000, 9)
+	e.seq.cfg.MaxCheckQueue = 2
 	before := snapshot(t, e.st)
 	headBefore, _ := e.seq.Head()
 
@@ -557,4 +569,44 @@ func TestBatchedChecks(t *testing.T) {
 	if n := len(e.seq.checks.reqs); n != 0 {
 		t.Fatalf("%d requests left in the check queue", n)
 	}
+}
+
+// TestFailedSetOverflow: past maxFailed failed transactions, admission
+// looks failed hashes up in the store, and still refuses them as
+// duplicates, before and after a restart (which finds the set too large
+// to load).
+func TestFailedSetOverflow(t *testing.T) {
+	defer func(m int) { maxFailed = m }(maxFailed)
+	maxFailed = 1
+	e := newEnv(t, nil, nil)
+	us := e.fund(3, 1000, 12)
+	var failed [][]byte
+	for _, u := range us[:2] {
+		over := u.transfer(t, us[2].addr, 5000, 0, u.nonce)
+		if pre := e.mustSubmit(over); !errors.Is(pre.Receipt.Err, ledger.ErrInsufficientBalance) {
+			t.Fatalf("overdraft receipt: %v", pre.Receipt.Err)
+		}
+		failed = append(failed, over)
+	}
+	check := func(when string) {
+		t.Helper()
+		if !e.seq.failed.overflow {
+			t.Fatalf("%s: the failed set did not overflow", when)
+		}
+		for i, raw := range failed {
+			if _, err := e.submit(raw); !errors.Is(err, ErrDuplicate) {
+				t.Fatalf("%s: failed tx %d sent again: %v, want ErrDuplicate", when, i, err)
+			}
+		}
+		// A new transaction at the same nonce still goes through.
+		u := us[0]
+		if pre := e.mustSubmit(u.transfer(t, us[2].addr, 1, 0, u.nonce)); pre.Receipt.Err != nil {
+			t.Fatalf("%s: %v", when, pre.Receipt.Err)
+		}
+		u.nonce++
+	}
+	check("running")
+	e.close()
+	e.open()
+	check("after a restart")
 }

@@ -29,6 +29,9 @@ const (
 	NamespaceMeta Namespace = 0x05
 	// NamespaceSettlement: settlement submitter and L1 watcher progress.
 	NamespaceSettlement Namespace = 0x06
+	// NamespaceFailedTx: hashes of the sequencer's transactions that failed
+	// at execution (their nonce stays unused), kept for duplicate checks.
+	NamespaceFailedTx Namespace = 0x07
 )
 
 // Batch is one atomic write to the store: flat accounts, the next index,
