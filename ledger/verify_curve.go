@@ -43,18 +43,24 @@ func (p *extPoint) setAffine(a *twistededwards.PointAffine) {
 	p.T.Mul(&a.X, &a.Y)
 }
 
+// productsAB returns A = (Y-X)(y2-x2) and B = (Y+X)(y2+x2) of an addition
+// to a point given as y2+x2 and y2-x2; for a subtraction (neg) the two
+// swap, as negating the point swaps them.
+func (p *extPoint) productsAB(yPlusX, yMinusX *fr.Element, neg bool) (a, b fr.Element) {
+	if neg {
+		yPlusX, yMinusX = yMinusX, yPlusX
+	}
+	a.Sub(&p.Y, &p.X)
+	a.Mul(&a, yMinusX)
+	b.Add(&p.Y, &p.X)
+	b.Mul(&b, yPlusX)
+	return a, b
+}
+
 // addNiels sets p = p + q, or p − q when neg.
 func (p *extPoint) addNiels(q *niels, neg bool) {
-	var a, b, c, d fr.Element
-	a.Sub(&p.Y, &p.X)
-	b.Add(&p.Y, &p.X)
-	if neg {
-		a.Mul(&a, &q.yPlusX)
-		b.Mul(&b, &q.yMinusX)
-	} else {
-		a.Mul(&a, &q.yMinusX)
-		b.Mul(&b, &q.yPlusX)
-	}
+	var c, d fr.Element
+	a, b := p.productsAB(&q.yPlusX, &q.yMinusX, neg)
 	c.Mul(&p.T, &q.xy2d)
 	d.Double(&p.Z)
 	p.fromABCD(&a, &b, &c, &d, neg)

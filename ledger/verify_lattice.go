@@ -203,16 +203,8 @@ func (c *cachedPoint) set(p *extPoint) {
 
 // addCached sets p = p + q, or p − q when neg.
 func (p *extPoint) addCached(q *cachedPoint, neg bool) {
-	var a, b, c, d fr.Element
-	a.Sub(&p.Y, &p.X)
-	b.Add(&p.Y, &p.X)
-	if neg {
-		a.Mul(&a, &q.yPlusX)
-		b.Mul(&b, &q.yMinusX)
-	} else {
-		a.Mul(&a, &q.yMinusX)
-		b.Mul(&b, &q.yPlusX)
-	}
+	var c, d fr.Element
+	a, b := p.productsAB(&q.yPlusX, &q.yMinusX, neg)
 	c.Mul(&p.T, &q.t2d)
 	d.Mul(&p.Z, &q.z2)
 	p.fromABCD(&a, &b, &c, &d, neg)
