@@ -187,49 +187,80 @@ func sendOpenLoop(ctx context.Context, lc *loadClient, reqs [][]byte, rate int) 
 }
 
 // runLoadgen sends reqs to url open-loop at rate (sendOpenLoop) from a load
-// generator child process (see LoadgenMain) and returns what it measured.
-// The child is a fresh process, so the first requests also open its
-// connection pool: the caller leaves a warm-up out of the statistics. The
-// child is killed if ctx ends, and always reaped; it fails if the child
-// exits non-zero, with the tail of its output.
+// generator child process (see LoadgenMain) and returns what it measured:
+// prepareLoadgen, then loadgenRun.run and loadgenRun.result.
 func runLoadgen(ctx context.Context, url string, reqs [][]byte, rate int) (loadgenResult, error) {
-	var res loadgenResult
+	lj, err := prepareLoadgen(url, reqs, rate)
+	if err != nil {
+		return loadgenResult{}, err
+	}
+	defer lj.close()
+	if err := lj.run(ctx); err != nil {
+		return loadgenResult{}, err
+	}
+	return lj.result()
+}
+
+// loadgenRun is a load generator job written to disk, ready to run.
+type loadgenRun struct {
+	dir, jobPath, results string
+	n                     int
+}
+
+// prepareLoadgen writes the job of sending reqs to url at rate: done
+// before a measurement starts, so that the caller's CPU accounting covers
+// only the child's run.
+func prepareLoadgen(url string, reqs [][]byte, rate int) (*loadgenRun, error) {
 	dir, err := os.MkdirTemp("", "velox-loadgen-")
 	if err != nil {
-		return res, err
+		return nil, err
 	}
-	defer os.RemoveAll(dir)
-	var buf []byte
+	lj := &loadgenRun{dir: dir, jobPath: filepath.Join(dir, "job.json"), results: filepath.Join(dir, "results.json"), n: len(reqs)}
+	size := 0
+	for _, r := range reqs {
+		size += 4 + len(r)
+	}
+	buf := make([]byte, 0, size)
 	for _, r := range reqs {
 		buf = binary.BigEndian.AppendUint32(buf, uint32(len(r)))
 		buf = append(buf, r...)
 	}
-	job := loadgenJob{URL: url, Rate: rate, Requests: filepath.Join(dir, "requests"), Conns: rpcConns,
-		Results: filepath.Join(dir, "results.json")}
-	if err := os.WriteFile(job.Requests, buf, 0o600); err != nil {
-		return res, err
-	}
+	job := loadgenJob{URL: url, Rate: rate, Requests: filepath.Join(dir, "requests"), Conns: rpcConns, Results: lj.results}
 	jobData, err := json.Marshal(job)
+	if err == nil {
+		err = os.WriteFile(job.Requests, buf, 0o600)
+	}
+	if err == nil {
+		err = os.WriteFile(lj.jobPath, jobData, 0o600)
+	}
 	if err != nil {
-		return res, err
+		lj.close()
+		return nil, err
 	}
-	jobPath := filepath.Join(dir, "job.json")
-	if err := os.WriteFile(jobPath, jobData, 0o600); err != nil {
-		return res, err
-	}
+	return lj, nil
+}
+
+func (lj *loadgenRun) close() { os.RemoveAll(lj.dir) }
+
+// run runs the job in a child process. The child is a fresh process, so
+// the first requests also open its connection pool: the caller leaves a
+// warm-up out of the statistics. The child is killed if ctx ends, and
+// always reaped; run fails if the child exits non-zero, with the tail of
+// its output.
+func (lj *loadgenRun) run(ctx context.Context) error {
 	exe, err := os.Executable()
 	if err != nil {
-		return res, err
+		return err
 	}
 	// The child's stdin: we hold the write end until it has exited, so it
 	// sees EOF (and stops) only if this process dies first.
 	stdin, stdinW, err := os.Pipe()
 	if err != nil {
-		return res, err
+		return err
 	}
 	defer stdinW.Close()
 	cmd := exec.CommandContext(ctx, exe) // killed (SIGKILL) when ctx ends
-	cmd.Env = append(os.Environ(), loadgenEnv+"="+jobPath)
+	cmd.Env = append(os.Environ(), loadgenEnv+"="+lj.jobPath)
 	cmd.Stdin = stdin
 	var stderr tailBuffer
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
@@ -237,23 +268,29 @@ func runLoadgen(ctx context.Context, url string, reqs [][]byte, rate int) (loadg
 	err = cmd.Start()
 	stdin.Close() // the child has its own copy
 	if err != nil {
-		return res, fmt.Errorf("bench: starting the load generator: %w", err)
+		return fmt.Errorf("bench: starting the load generator: %w", err)
 	}
 	if err := cmd.Wait(); err != nil { // reaps the child on every path
 		if ctx.Err() != nil {
-			return res, ctx.Err()
+			return ctx.Err()
 		}
-		return res, fmt.Errorf("bench: load generator: %w: %s", err, bytes.TrimSpace(stderr.b))
+		return fmt.Errorf("bench: load generator: %w: %s", err, bytes.TrimSpace(stderr.b))
 	}
-	out, err := os.ReadFile(job.Results)
+	return nil
+}
+
+// result reads what the finished child measured.
+func (lj *loadgenRun) result() (loadgenResult, error) {
+	var res loadgenResult
+	out, err := os.ReadFile(lj.results)
 	if err != nil {
 		return res, err
 	}
 	if err := json.Unmarshal(out, &res); err != nil {
 		return res, err
 	}
-	if len(res.Latency) != len(reqs) || len(res.OK) != len(reqs) {
-		return res, fmt.Errorf("bench: load generator reported %d of %d requests", len(res.Latency), len(reqs))
+	if len(res.Latency) != lj.n || len(res.OK) != lj.n {
+		return res, fmt.Errorf("bench: load generator reported %d of %d requests", len(res.Latency), lj.n)
 	}
 	return res, nil
 }

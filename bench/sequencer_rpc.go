@@ -44,6 +44,23 @@ const (
 	rpcWarmupTxs = 2000
 )
 
+// latencyDump, if set (by BenchmarkSequencerRPC), is the path prefix of a
+// file of each rate's per-request latencies, one per line in
+// microseconds, in the order they were scheduled (request i at i/rate
+// seconds): for finding when slow requests happen.
+var latencyDump string
+
+// dumpLatencies writes lat (nanoseconds) to path in microseconds, one per
+// line.
+func dumpLatencies(path string, lat []int64) error {
+	var buf []byte
+	for _, l := range lat {
+		buf = strconv.AppendInt(buf, l/1000, 10)
+		buf = append(buf, '\n')
+	}
+	return os.WriteFile(path, buf, 0o644)
+}
+
 // rpcCPUProfile, if set (by BenchmarkSequencerRPC), is the path prefix of
 // a CPU profile of the node's process written for each rate's run.
 var rpcCPUProfile string
@@ -329,6 +346,10 @@ func runSequencerRPC(ctx context.Context, rates []int, dur time.Duration, users 
 		if err != nil {
 			return err
 		}
+		lj, err := prepareLoadgen(b.url, reqs, rate)
+		if err != nil {
+			return err
+		}
 		stopProfile := func() {}
 		if rpcCPUProfile != "" {
 			f, err := os.Create(fmt.Sprintf("%s.%d", rpcCPUProfile, rate))
@@ -337,6 +358,7 @@ func runSequencerRPC(ctx context.Context, rates []int, dur time.Duration, users 
 			}
 			if err := pprof.StartCPUProfile(f); err != nil {
 				f.Close()
+				lj.close()
 				return err
 			}
 			stopProfile = func() { pprof.StopCPUProfile(); f.Close() }
@@ -345,11 +367,21 @@ func runSequencerRPC(ctx context.Context, rates []int, dur time.Duration, users 
 		// This process now runs only the node (and its embedded L1): its
 		// CPU over the generator's life is the node's.
 		cpu0 := cpuTime()
-		g, err := runLoadgen(ctx, b.url, reqs, rate)
+		err = lj.run(ctx)
 		cpu := cpuTime() - cpu0
 		stopProfile()
+		var g loadgenResult
+		if err == nil {
+			g, err = lj.result()
+		}
+		lj.close()
 		if err != nil {
 			return err
+		}
+		if latencyDump != "" {
+			if err := dumpLatencies(fmt.Sprintf("%s.%d", latencyDump, rate), g.Latency); err != nil {
+				return err
+			}
 		}
 		after := b.blockStats()
 		r := rateStats(g, warmup)

@@ -24,7 +24,9 @@ func TestMain(m *testing.M) {
 //	VELOX_BENCH_CPUPROFILE=/tmp/cpu go test -run '^$' -bench SequencerRPC -benchtime 1x ./bench/
 //
 // writes the CPU profile of the node's process during each rate's run to
-// /tmp/cpu.RATE (the load generator is a child process: see TestMain).
+// /tmp/cpu.RATE (the load generator is a child process: see TestMain);
+// VELOX_BENCH_LATENCIES=/tmp/lat writes each rate's per-request latencies
+// to /tmp/lat.RATE (see latencyDump).
 func BenchmarkSequencerRPC(b *testing.B) {
 	rates, secs := []int{2000}, envInt("VELOX_BENCH_SECONDS", 5)
 	if v := os.Getenv("VELOX_BENCH_RATES"); v != "" {
@@ -38,6 +40,7 @@ func BenchmarkSequencerRPC(b *testing.B) {
 		}
 	}
 	rpcCPUProfile = os.Getenv("VELOX_BENCH_CPUPROFILE")
+	latencyDump = os.Getenv("VELOX_BENCH_LATENCIES")
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	for b.Loop() {
 		err := runSequencerRPC(context.Background(), rates, time.Duration(secs)*time.Second, 200, log, func(rate int, r rateResult) {
