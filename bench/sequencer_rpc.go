@@ -247,10 +247,12 @@ type rateResult struct {
 	// (shared by the mini-blocks of one write), from the node's metrics.
 	blockEntries float64
 	blockCommit  time.Duration
+	// checkBatch is the mean number of transactions checked together.
+	checkBatch float64
 }
 
 // blockCounters are the node's cumulative mini-block metrics.
-type blockCounters struct{ blocks, entries, commit float64 }
+type blockCounters struct{ blocks, entries, commit, checks, checked float64 }
 
 // blockStats reads the mini-block counters from the node's /metrics; zero
 // if they cannot be read.
@@ -281,6 +283,10 @@ func (b *rpcBench) blockStats() blockCounters {
 			c.entries = f
 		case "velox_miniblock_commit_seconds_sum":
 			c.commit = f
+		case "velox_check_batch_txs_count":
+			c.checks = f
+		case "velox_check_batch_txs_sum":
+			c.checked = f
 		}
 	}
 	return c
@@ -389,6 +395,9 @@ func runSequencerRPC(ctx context.Context, rates []int, dur time.Duration, users 
 		if blocks := after.blocks - before.blocks; blocks > 0 {
 			r.blockEntries = (after.entries - before.entries) / blocks
 			r.blockCommit = time.Duration((after.commit - before.commit) / blocks * float64(time.Second))
+		}
+		if checks := after.checks - before.checks; checks > 0 {
+			r.checkBatch = (after.checked - before.checked) / checks
 		}
 		if r.firstErr != nil {
 			log.Warn("requests failed", "rate", rate, "failed", r.errors, "first", r.firstErr)

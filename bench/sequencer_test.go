@@ -44,8 +44,8 @@ func BenchmarkSequencerRPC(b *testing.B) {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	for b.Loop() {
 		err := runSequencerRPC(context.Background(), rates, time.Duration(secs)*time.Second, 200, log, func(rate int, r rateResult) {
-			b.Logf("rate %d: p50 %v p99 %v p999 %v, %.0f tx/s, node %v CPU/tx, generator %v CPU/tx, %.1f entries/block, commit %v, %d of %d failed, %d sent late",
-				rate, r.p50, r.p99, r.p999, r.tps, r.cpuPerTx, r.loadgenCPUPerTx, r.blockEntries, r.blockCommit, r.errors, r.sent, r.lateSends)
+			b.Logf("rate %d: p50 %v p99 %v p999 %v, %.0f tx/s, node %v CPU/tx, generator %v CPU/tx, %.1f entries/block, commit %v, %.2f txs/check batch, %d of %d failed, %d sent late",
+				rate, r.p50, r.p99, r.p999, r.tps, r.cpuPerTx, r.loadgenCPUPerTx, r.blockEntries, r.blockCommit, r.checkBatch, r.errors, r.sent, r.lateSends)
 			b.ReportMetric(ms(r.p50), "p50_ms")
 			b.ReportMetric(ms(r.p99), "p99_ms")
 			b.ReportMetric(ms(r.p999), "p999_ms")

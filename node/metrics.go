@@ -17,6 +17,7 @@ type metrics struct {
 
 	preconf        prometheus.Histogram
 	blockEntries   prometheus.Histogram
+	checkBatch     prometheus.Histogram
 	blockExec      prometheus.Histogram
 	blockCommit    prometheus.Histogram
 	mempool        prometheus.Gauge
@@ -58,6 +59,7 @@ func newMetrics() *metrics {
 	m := &metrics{reg: reg,
 		preconf:      f("preconfirmation_seconds", "Time from admission to preconfirmation.", latency),
 		blockEntries: f("miniblock_entries", "Entries (transactions and deposits) per mini-block.", prometheus.ExponentialBuckets(1, 2, 13)),
+		checkBatch:   f("check_batch_txs", "Transactions whose signatures were checked together in one batch.", prometheus.LinearBuckets(1, 1, 8)),
 		blockExec:    f("miniblock_exec_seconds", "Execution time of a mini-block.", latency),
 		blockCommit:  f("miniblock_commit_seconds", "Synced commit time of a mini-block.", latency),
 		batchUsed:    f("batch_used_chunks", "Chunks of a proving batch used by operations (the rest is padding).", prometheus.ExponentialBuckets(1, 2, 12)),
@@ -98,7 +100,8 @@ func (m *metrics) MiniBlock(entries int, exec, commit time.Duration) {
 	m.blockExec.Observe(exec.Seconds())
 	m.blockCommit.Observe(commit.Seconds())
 }
-func (m *metrics) Mempool(n int) { m.mempool.Set(float64(n)) }
+func (m *metrics) Mempool(n int)      { m.mempool.Set(float64(n)) }
+func (m *metrics) CheckBatch(txs int) { m.checkBatch.Observe(float64(txs)) }
 func (m *metrics) BatchCut(used int, d time.Duration) {
 	m.batchUsed.Observe(float64(used))
 	m.batchCut.Observe(d.Seconds())

@@ -4,17 +4,28 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/veloxlabs/velox/ledger"
 )
 
 // Admission checks transactions in small batches (ledger.CheckBatch hashes
-// eight at a time in vector lanes) without a separate batching stage: a
-// Submit queues its transaction, takes a check worker (Config.CheckWorkers
+// eight at a time in vector lanes, about three times cheaper per hash than
+// one at a time, but only from four up) without a separate batching stage:
+// a Submit queues its transaction, takes a check worker (Config.CheckWorkers
 // bound them), and checks the oldest queued transactions, up to checkBatch,
-// until its own has been taken by a worker. Alone, a transaction is checked
-// at once; under load, the transactions that arrived while the workers
-// were busy are checked together.
+// until its own has been taken by a worker.
+//
+// Under load the workers are seldom all busy, so a batch would mostly hold
+// one transaction. But a transaction that arrives while the mini-block
+// loop runs a step cannot be included before the next step, which takes
+// the ready transactions when this one's synced write is done: until then
+// its check may wait for company at no cost in latency. So while a step
+// runs, a queued transaction waits until checkBatch are queued or until
+// shortly before the next step is expected to start (Sequencer.lingerUntil),
+// whichever comes first; at most Config.MaxCheckLinger. When the loop is
+// idle nothing waits.
 
 // checkBatch is the most transactions one worker checks at a time: the
 // lanes of the hashing kernels.
@@ -23,6 +34,8 @@ const checkBatch = 8
 type checkReq struct {
 	tx *ledger.Tx
 	c  *ledger.Checked
+	// taken is set when a worker has taken the request from the queue.
+	taken atomic.Bool
 	// done is closed when c is set.
 	done chan struct{}
 }
@@ -32,12 +45,53 @@ type checkReq struct {
 type checkQueue struct {
 	mu   sync.Mutex
 	reqs []*checkReq
+	// gate, if not nil, is closed when the queued transactions may be
+	// checked: checkBatch of them are queued, or the linger deadline of the
+	// first has passed (its timer).
+	gate  chan struct{}
+	timer *time.Timer
 }
 
-func (q *checkQueue) push(r *checkReq) {
+// closedGate is a gate that never holds anything back.
+var closedGate = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// push queues r and returns the gate r waits at before it is checked:
+// until, if not zero, is the latest r may wait (it sets the deadline of
+// the gate r opens, if it is the first to wait).
+func (q *checkQueue) push(r *checkReq, until func() time.Time) <-chan struct{} {
 	q.mu.Lock()
+	defer q.mu.Unlock()
 	q.reqs = append(q.reqs, r)
+	if q.gate == nil {
+		u := until()
+		if u.IsZero() || len(q.reqs) >= checkBatch {
+			return closedGate
+		}
+		g := make(chan struct{})
+		q.gate = g
+		q.timer = time.AfterFunc(time.Until(u), func() { q.open(g) })
+		return g
+	}
+	g := q.gate
+	if len(q.reqs) >= checkBatch {
+		q.openLocked()
+	}
+	return g
+}
+
+// open opens g if it is still the queue's gate.
+func (q *checkQueue) open(g chan struct{}) {
+	q.mu.Lock()
+	if q.gate == g {
+		q.openLocked()
+	}
 	q.mu.Unlock()
+}
+
+func (q *checkQueue) openLocked() {
+	close(q.gate)
+	q.timer.Stop()
+	q.gate, q.timer = nil, nil
 }
 
 // take removes and returns up to n of the oldest requests.
@@ -47,7 +101,14 @@ func (q *checkQueue) take(n int) []*checkReq {
 	n = min(n, len(q.reqs))
 	out := make([]*checkReq, n)
 	copy(out, q.reqs)
+	for _, r := range out {
+		r.taken.Store(true)
+	}
 	q.reqs = append(q.reqs[:0], q.reqs[n:]...)
+	if len(q.reqs) == 0 && q.gate != nil {
+		// The gate's waiters have all been taken.
+		q.openLocked()
+	}
 	return out
 }
 
@@ -58,28 +119,31 @@ func (q *checkQueue) remove(r *checkReq) {
 	if i := slices.Index(q.reqs, r); i >= 0 {
 		q.reqs = slices.Delete(q.reqs, i, i+1)
 	}
-}
-
-// queued reports whether r still waits for a worker.
-func (q *checkQueue) queued(r *checkReq) bool {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return slices.Contains(q.reqs, r)
+	if len(q.reqs) == 0 && q.gate != nil {
+		q.openLocked()
+	}
 }
 
 // check returns tx's stateless check (ledger.Check), made by this call or
 // by another Submit's worker in the same batch.
 func (s *Sequencer) check(ctx context.Context, tx *ledger.Tx) (*ledger.Checked, error) {
 	r := &checkReq{tx: tx, done: make(chan struct{})}
-	s.checks.push(r)
+	select {
+	case <-s.checks.push(r, s.lingerUntil):
+	case <-r.done:
+	case <-ctx.Done():
+		s.checks.remove(r)
+		return nil, ctx.Err()
+	}
 	// Work until a worker (this one or another) has taken r: with more
 	// than checkBatch queued ahead of it, one turn may not reach it.
-	for queued := true; queued; {
+	for !r.taken.Load() {
 		if err := s.sem.Acquire(ctx, 1); err != nil {
 			s.checks.remove(r)
 			return nil, err
 		}
 		if batch := s.checks.take(checkBatch); len(batch) > 0 {
+			start := time.Now()
 			txs := make([]*ledger.Tx, len(batch))
 			for i, b := range batch {
 				txs[i] = b.tx
@@ -88,9 +152,10 @@ func (s *Sequencer) check(ctx context.Context, tx *ledger.Tx) (*ledger.Checked, 
 				batch[i].c = c
 				close(batch[i].done)
 			}
+			s.timing.checked(len(batch), time.Since(start))
+			s.m.CheckBatch(len(batch))
 		}
 		s.sem.Release(1)
-		queued = s.checks.queued(r)
 	}
 	select {
 	case <-r.done:
@@ -99,3 +164,69 @@ func (s *Sequencer) check(ctx context.Context, tx *ledger.Tx) (*ledger.Checked, 
 		return nil, ctx.Err()
 	}
 }
+
+// lingerSlack is what a linger deadline leaves for waking up and taking a
+// worker.
+const lingerSlack = 200 * time.Microsecond
+
+// lingerUntil returns until when a transaction admitted now may wait for
+// others to share its check, or zero if it should be checked at once:
+// shortly before the step the loop runs is expected to end (when the next
+// one takes the ready transactions), less the time a full batch takes to
+// check.
+func (s *Sequencer) lingerUntil() time.Time {
+	if f := s.knobs.lingerUntil.Load(); f != nil {
+		return (*f)()
+	}
+	if s.cfg.MaxCheckLinger <= 0 {
+		return time.Time{}
+	}
+	start := s.timing.stepStart.Load()
+	if start == 0 {
+		return time.Time{} // the loop is idle: a step may start now
+	}
+	now := time.Now()
+	step := time.Duration(s.timing.step.Load())
+	full := time.Duration(s.timing.check.Load()) * checkBatch
+	// Three quarters of the average step: a step shorter than average
+	// should not leave the lingerers behind.
+	u := time.Unix(0, start).Add(step*3/4 - full - lingerSlack)
+	if limit := now.Add(s.cfg.MaxCheckLinger); u.After(limit) {
+		u = limit
+	}
+	if !u.After(now) {
+		return time.Time{}
+	}
+	return u
+}
+
+// timing holds the averages lingerUntil estimates from.
+type timing struct {
+	// stepStart is when the running step of the mini-block loop took the
+	// ready transactions (unix nanoseconds), zero between steps.
+	stepStart atomic.Int64
+	// step is the moving average of the duration of the steps that
+	// produced mini-blocks; check of the check time per transaction (ns).
+	step, check atomic.Int64
+}
+
+func newTiming() *timing {
+	t := &timing{}
+	t.step.Store(int64(time.Millisecond))
+	t.check.Store(int64(60 * time.Microsecond))
+	return t
+}
+
+// ewma folds x into the moving average a with weight 1/8.
+func ewma(a *atomic.Int64, x int64) {
+	for {
+		old := a.Load()
+		if a.CompareAndSwap(old, old+(x-old)/8) {
+			return
+		}
+	}
+}
+
+func (t *timing) checked(n int, d time.Duration) { ewma(&t.check, int64(d)/int64(n)) }
+
+func (t *timing) stepped(d time.Duration) { ewma(&t.step, int64(d)) }

@@ -14,15 +14,16 @@ import (
 
 // Defaults applied by Config.withDefaults to zero fields.
 const (
-	DefaultBlockTime     = 10 * time.Millisecond
-	DefaultMaxBlockTxs   = 2048
-	DefaultMaxPoolTxs    = 1 << 16
-	DefaultMaxAccountTxs = 64
-	DefaultQueueTTL      = time.Minute
-	DefaultBatchTimeout  = 5 * time.Second
-	DefaultMaxDeposits   = 64
-	DefaultRetryDelay    = time.Second
-	DefaultMaxCheckQueue = 1024
+	DefaultBlockTime      = 10 * time.Millisecond
+	DefaultMaxCheckLinger = 2 * time.Millisecond
+	DefaultMaxBlockTxs    = 2048
+	DefaultMaxPoolTxs     = 1 << 16
+	DefaultMaxAccountTxs  = 64
+	DefaultQueueTTL       = time.Minute
+	DefaultBatchTimeout   = 5 * time.Second
+	DefaultMaxDeposits    = 64
+	DefaultRetryDelay     = time.Second
+	DefaultMaxCheckQueue  = 1024
 )
 
 // maxOpChunks is the largest operation (ChangePubKey) in chunks; a batch
@@ -82,6 +83,11 @@ type Config struct {
 	// checking per transaction and worker, the default (1024) is some
 	// 50 ms of backlog on two cores.
 	MaxCheckQueue int
+	// MaxCheckLinger (default 2 ms) bounds how long an admitted
+	// transaction may wait for others to share its signature check batch
+	// while a mini-block step runs (see check.go: only as long as that
+	// does not delay its inclusion). Negative disables the wait.
+	MaxCheckLinger time.Duration
 	// RetryDelay is the pause before re-submitting to a failing Prover or
 	// Settler.
 	RetryDelay time.Duration
@@ -130,6 +136,7 @@ func (c Config) withDefaults() Config {
 	def(&c.QueueTTL, DefaultQueueTTL)
 	def(&c.BatchTimeout, DefaultBatchTimeout)
 	def(&c.RetryDelay, DefaultRetryDelay)
+	def(&c.MaxCheckLinger, DefaultMaxCheckLinger)
 	defInt(&c.MaxBlockTxs, DefaultMaxBlockTxs)
 	defInt(&c.MaxPoolTxs, DefaultMaxPoolTxs)
 	defInt(&c.MaxAccountTxs, DefaultMaxAccountTxs)

@@ -54,6 +54,9 @@ type Metrics interface {
 	MiniBlock(entries int, exec, commit time.Duration)
 	// Mempool reports the number of queued transactions.
 	Mempool(n int)
+	// CheckBatch observes the transactions whose signatures one worker
+	// checked together (see check.go).
+	CheckBatch(txs int)
 	// BatchCut observes a cut batch: chunks used by operations (the rest
 	// is padding) and the time to build the witness and commit it.
 	BatchCut(used int, d time.Duration)
@@ -67,6 +70,7 @@ type NopMetrics struct{}
 func (NopMetrics) Preconfirmed(time.Duration)                  {}
 func (NopMetrics) MiniBlock(int, time.Duration, time.Duration) {}
 func (NopMetrics) Mempool(int)                                 {}
+func (NopMetrics) CheckBatch(int)                              {}
 func (NopMetrics) BatchCut(int, time.Duration)                 {}
 func (NopMetrics) BatchProven(time.Duration)                   {}
 

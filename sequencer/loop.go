@@ -38,7 +38,9 @@ func (s *Sequencer) loop(ctx context.Context) {
 		case <-tick.C:
 		case <-s.pool.ready:
 		}
+		s.timing.stepStart.Store(time.Now().UnixNano())
 		err = s.step(ctx)
+		s.timing.stepStart.Store(0)
 	}
 	s.fatal.Store(&err)
 	s.running.Store(false)
@@ -70,11 +72,14 @@ func (s *Sequencer) step(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	start := time.Now()
 	txs := s.pool.readyTxs(s.cfg.MaxBlockTxs - len(deps))
 	if len(deps)+len(txs) == 0 {
 		return nil
 	}
-	return s.produce(ctx, deps, txs)
+	err = s.produce(ctx, deps, txs)
+	s.timing.stepped(time.Since(start))
+	return err
 }
 
 // pendingDeposits asks the priority queue for the next operations; a

@@ -34,6 +34,7 @@ type Sequencer struct {
 
 	sem    *semaphore.Weighted
 	checks checkQueue
+	timing *timing
 	failed failedSet
 	// checking counts the transactions between decoding and the end of
 	// their check (holding or waiting for sem), for MaxCheckQueue.
@@ -73,6 +74,8 @@ type Sequencer struct {
 	knobs struct {
 		// holdCuts keeps closed batches from being cut (HoldCuts).
 		holdCuts atomic.Bool
+		// lingerUntil, if set, replaces Sequencer.lingerUntil.
+		lingerUntil atomic.Pointer[func() time.Time]
 	}
 }
 
@@ -103,7 +106,7 @@ func New(st *state.Store, cfg Config) (*Sequencer, error) {
 	s := &Sequencer{
 		cfg: cfg, st: st, params: cfg.Params, addr: crypto.PubkeyToAddress(cfg.Key.PublicKey),
 		log: cfg.Log.With("component", "sequencer"), m: cfg.Metrics,
-		sem:  semaphore.NewWeighted(int64(cfg.CheckWorkers)),
+		sem:  semaphore.NewWeighted(int64(cfg.CheckWorkers)), timing: newTiming(),
 		pool: newMempool(&cfg), blocks: newHub[*MiniBlock](), statuses: newHub[[]TxStatus](),
 		stop: make(chan struct{}), loopDone: make(chan struct{}),
 		proveQ: newWorkQueue(), settleQ: newWorkQueue(), cutQ: newCutQueue(),

@@ -610,3 +610,112 @@ func TestFailedSetOverflow(t *testing.T) {
 	e.open()
 	check("after a restart")
 }
+
+// batchRecorder records the sizes of check batches.
+type batchRecorder struct {
+	NopMetrics
+	mu    sync.Mutex
+	sizes []int
+}
+
+func (r *batchRecorder) CheckBatch(n int) {
+	r.mu.Lock()
+	r.sizes = append(r.sizes, n)
+	r.mu.Unlock()
+}
+
+func (r *batchRecorder) take() []int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.sizes
+	r.sizes = nil
+	return s
+}
+
+// TestCheckLinger: while lingering is allowed, admitted transactions wait
+// for a full batch (checkBatch) or their deadline, whichever comes first,
+// and are then checked together; with no deadline (the loop idle) a
+// transaction is checked at once; a transaction whose caller gives up
+// while it waits leaves the queue.
+func TestCheckLinger(t *testing.T) {
+	rec := &batchRecorder{}
+	e := newEnv(t, nil, func(c *Config) { c.CheckWorkers = 1; c.Metrics = rec })
+	us := e.fund(12, 1_000_000, 14)
+	linger := func(f func() time.Time) { e.seq.knobs.lingerUntil.Store(&f) }
+	submitAll := func(us []*user) []error {
+		errs := make([]error, len(us))
+		var wg sync.WaitGroup
+		for i, u := range us {
+			raw := u.next(t, us[(i+1)%len(us)].addr, 1, 1)
+			wg.Go(func() {
+				pre, err := e.submit(raw)
+				if err == nil && pre.Receipt.Err != nil {
+					err = pre.Receipt.Err
+				}
+				errs[i] = err
+			})
+		}
+		wg.Wait()
+		return errs
+	}
+	rec.take()
+
+	// Until a batch is full: seven wait, the eighth releases all.
+	linger(func() time.Time { return time.Now().Add(time.Hour) })
+	var wg sync.WaitGroup
+	var first []error
+	wg.Go(func() { first = submitAll(us[:7]) })
+	e.eventually("seven waiting", func() bool { return e.seq.checking.Load() == 7 })
+	time.Sleep(50 * time.Millisecond)
+	if got := rec.take(); len(got) != 0 {
+		t.Fatalf("checked before the batch was full: %v", got)
+	}
+	last := submitAll(us[7:8])
+	wg.Wait()
+	for i, err := range append(first, last...) {
+		if err != nil {
+			t.Fatalf("tx %d: %v", i, err)
+		}
+	}
+	if got := rec.take(); !slices.Equal(got, []int{8}) {
+		t.Fatalf("check batches %v, want [8]", got)
+	}
+
+	// Until the deadline: three are checked together when it passes.
+	deadline := time.Now().Add(100 * time.Millisecond)
+	linger(func() time.Time { return deadline })
+	for i, err := range submitAll(us[8:11]) {
+		if err != nil {
+			t.Fatalf("tx %d: %v", i, err)
+		}
+	}
+	if time.Now().Before(deadline) {
+		t.Fatal("checked before the deadline")
+	}
+	if got := rec.take(); !slices.Equal(got, []int{3}) {
+		t.Fatalf("check batches %v, want [3]", got)
+	}
+
+	// A caller that gives up while waiting leaves nothing queued.
+	linger(func() time.Time { return time.Now().Add(time.Hour) })
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	u := us[11]
+	if _, err := e.seq.Submit(ctx, u.transfer(t, us[0].addr, 1, 1, u.nonce)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("abandoned submit: %v", err)
+	}
+	cancel()
+	if n, c := len(e.seq.checks.reqs), e.seq.checking.Load(); n != 0 || c != 0 || e.seq.checks.gate != nil {
+		t.Fatalf("after an abandoned submit: %d queued, %d checking, gate %v", n, c, e.seq.checks.gate)
+	}
+
+	// No deadline: checked at once, alone.
+	linger(func() time.Time { return time.Time{} })
+	for i, err := range submitAll(us[11:12]) {
+		if err != nil {
+			t.Fatalf("tx %d: %v", i, err)
+		}
+	}
+	if got := rec.take(); !slices.Equal(got, []int{1}) {
+		t.Fatalf("check batches %v, want [1]", got)
+	}
+}
