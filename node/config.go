@@ -85,6 +85,10 @@ type Config struct {
 	// MaxCheckQueue bounds the transactions waiting for signature checks
 	// before new ones are refused (0: the sequencer's default).
 	MaxCheckQueue int
+	// MaxCheckLinger bounds how long an admitted transaction may wait to
+	// share a signature-check batch while a mini-block is being written
+	// (0: the sequencer's default, 2 ms; negative: never wait).
+	MaxCheckLinger time.Duration
 
 	L1 L1Config
 	// NATS is the proving queue.
