@@ -29,9 +29,12 @@ import (
 // for hot keys (see verify_hot.go); cold keys check an equivalent equation
 // with half-size scalars and ~126 doublings (see verify_lattice.go).
 
-// baseCombW is the window width of the static comb of B: 51 windows of 16
-// points, 78 KiB, 51 additions at most per signature.
-const baseCombW = 5
+// baseCombW is the window width of the static comb of B: 37 windows of 64
+// points, 222 KiB, 37 additions at most per signature (w = 5: 51 windows,
+// 78 KiB; w = 8: 32 windows, 384 KiB, no measurable gain over 7 for
+// 1.7 times the memory, which other work competes for in L2). Built once,
+// at the first verification: about 1.5 ms.
+const baseCombW = 7
 
 var baseComb = sync.OnceValue(func() *comb {
 	b := twistededwards.GetEdwardsCurve().Base

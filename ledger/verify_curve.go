@@ -2,6 +2,8 @@ package ledger
 
 import (
 	"encoding/binary"
+	"math/bits"
+	"strconv"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark-crypto/ecc/bn254/twistededwards"
@@ -20,6 +22,8 @@ type extPoint struct{ X, Y, Z, T fr.Element }
 // niels is an affine point kept as (y+x, y−x, 2d·x·y): adding it to an
 // extPoint takes 7 multiplications, and negating it is a swap.
 type niels struct{ yPlusX, yMinusX, xy2d fr.Element }
+
+var feZero fr.Element
 
 // d2 is 2d.
 var d2 = func() fr.Element {
@@ -43,63 +47,128 @@ func (p *extPoint) setAffine(a *twistededwards.PointAffine) {
 	p.T.Mul(&a.X, &a.Y)
 }
 
+// The BN254 scalar field modulus (the base field of the curve), least
+// significant word first.
+const (
+	fq0 = 0x43e1f593f0000001
+	fq1 = 0x2833e84879b97091
+	fq2 = 0xb85045b68181585d
+	fq3 = 0x30644e72e131a029
+)
+
+// feAdd sets z = x + y without branches. fr.Element's Add (and Sub,
+// Double) branch on whether the result needs reducing, which for the
+// random-looking values of point arithmetic is a coin toss the branch
+// predictor loses half the time: a few of those per point addition cost
+// more than the additions themselves. x, y < q; x + y < 2q < 2^255.
+func feAdd(z, x, y *fr.Element) {
+	s0, c := bits.Add64(x[0], y[0], 0)
+	s1, c := bits.Add64(x[1], y[1], c)
+	s2, c := bits.Add64(x[2], y[2], c)
+	s3, _ := bits.Add64(x[3], y[3], c)
+	t0, b := bits.Sub64(s0, fq0, 0)
+	t1, b := bits.Sub64(s1, fq1, b)
+	t2, b := bits.Sub64(s2, fq2, b)
+	t3, b := bits.Sub64(s3, fq3, b)
+	// b = 1 iff s < q: keep s.
+	m := -b
+	z[0] = t0 ^ ((s0 ^ t0) & m)
+	z[1] = t1 ^ ((s1 ^ t1) & m)
+	z[2] = t2 ^ ((s2 ^ t2) & m)
+	z[3] = t3 ^ ((s3 ^ t3) & m)
+}
+
+// feSub sets z = x - y without branches (see feAdd).
+func feSub(z, x, y *fr.Element) {
+	r0, b := bits.Sub64(x[0], y[0], 0)
+	r1, b := bits.Sub64(x[1], y[1], b)
+	r2, b := bits.Sub64(x[2], y[2], b)
+	r3, b := bits.Sub64(x[3], y[3], b)
+	// b = 1 iff x < y: add q back.
+	m := -b
+	r0, c := bits.Add64(r0, fq0&m, 0)
+	r1, c = bits.Add64(r1, fq1&m, c)
+	r2, c = bits.Add64(r2, fq2&m, c)
+	r3, _ = bits.Add64(r3, fq3&m, c)
+	z[0], z[1], z[2], z[3] = r0, r1, r2, r3
+}
+
 // productsAB returns A = (Y-X)(y2-x2) and B = (Y+X)(y2+x2) of an addition
-// to a point given as y2+x2 and y2-x2; for a subtraction (neg) the two
-// swap, as negating the point swaps them.
-func (p *extPoint) productsAB(yPlusX, yMinusX *fr.Element, neg bool) (a, b fr.Element) {
-	if neg {
-		yPlusX, yMinusX = yMinusX, yPlusX
-	}
-	a.Sub(&p.Y, &p.X)
-	a.Mul(&a, yMinusX)
-	b.Add(&p.Y, &p.X)
-	b.Mul(&b, yPlusX)
+// to a point given as y2+x2 and y2-x2; for a subtraction (neg = 1) the two
+// swap, as negating the point swaps them. neg is 0 or 1 and is used as an
+// index rather than branched on: the sign of a digit is random.
+func (p *extPoint) productsAB(yPlusX, yMinusX *fr.Element, neg uint) (a, b fr.Element) {
+	sw := [2]*fr.Element{yPlusX, yMinusX}
+	feSub(&a, &p.Y, &p.X)
+	a.Mul(&a, sw[(neg^1)&1])
+	feAdd(&b, &p.Y, &p.X)
+	b.Mul(&b, sw[neg&1])
 	return a, b
 }
 
 // addNiels sets p = p + q, or p − q when neg.
 func (p *extPoint) addNiels(q *niels, neg bool) {
+	p.addNielsSigned(q, b2u(neg))
+}
+
+// addNielsSigned sets p = p + q when neg = 0, p − q when neg = 1.
+func (p *extPoint) addNielsSigned(q *niels, neg uint) {
 	var c, d fr.Element
 	a, b := p.productsAB(&q.yPlusX, &q.yMinusX, neg)
 	c.Mul(&p.T, &q.xy2d)
-	d.Double(&p.Z)
+	feAdd(&d, &p.Z, &p.Z)
 	p.fromABCD(&a, &b, &c, &d, neg)
+}
+
+// addDigit sets p = p + [x]P where t[j-1] = j·P and x is a signed digit,
+// |x| <= len(t); the sign is not branched on (see productsAB).
+func (p *extPoint) addDigit(t []niels, x int) {
+	if x == 0 {
+		return
+	}
+	s := x >> (strconv.IntSize - 1) // 0 or -1
+	p.addNielsSigned(&t[(x^s)-s-1], uint(s&1))
+}
+
+func b2u(b bool) uint {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // fromABCD ends an addition in extended coordinates (Hisil, Wong, Carter,
 // Dawson 2008, a = -1) from A = (Y1-X1)(Y2-X2), B = (Y1+X1)(Y2+X2),
-// C = 2d·T1·T2 and D = 2·Z1·Z2; neg ends a subtraction (C negated).
-func (p *extPoint) fromABCD(a, b, c, d *fr.Element, neg bool) {
-	var e, f, g, h fr.Element
-	e.Sub(b, a)
-	h.Add(b, a)
-	if neg {
-		f.Add(d, c)
-		g.Sub(d, c)
-	} else {
-		f.Sub(d, c)
-		g.Add(d, c)
-	}
-	p.X.Mul(&e, &f)
-	p.Y.Mul(&g, &h)
+// C = 2d·T1·T2 and D = 2·Z1·Z2; neg = 1 ends a subtraction (C negated,
+// which swaps F and G).
+func (p *extPoint) fromABCD(a, b, c, d *fr.Element, neg uint) {
+	var e, h fr.Element
+	var fg [2]fr.Element // D - C, D + C
+	feSub(&e, b, a)
+	feAdd(&h, b, a)
+	feSub(&fg[0], d, c)
+	feAdd(&fg[1], d, c)
+	f, g := &fg[neg&1], &fg[(neg^1)&1]
+	p.X.Mul(&e, f)
+	p.Y.Mul(g, &h)
 	p.T.Mul(&e, &h)
-	p.Z.Mul(&f, &g)
+	p.Z.Mul(f, g)
 }
 
 // add sets p = p1 + p2.
 func (p *extPoint) add(p1, p2 *extPoint) {
 	var a, b, c, d, t fr.Element
-	a.Sub(&p1.Y, &p1.X)
-	t.Sub(&p2.Y, &p2.X)
+	feSub(&a, &p1.Y, &p1.X)
+	feSub(&t, &p2.Y, &p2.X)
 	a.Mul(&a, &t)
-	b.Add(&p1.Y, &p1.X)
-	t.Add(&p2.Y, &p2.X)
+	feAdd(&b, &p1.Y, &p1.X)
+	feAdd(&t, &p2.Y, &p2.X)
 	b.Mul(&b, &t)
 	c.Mul(&p1.T, &p2.T)
 	c.Mul(&c, &d2)
 	d.Mul(&p1.Z, &p2.Z)
-	d.Double(&d)
-	p.fromABCD(&a, &b, &c, &d, false)
+	feAdd(&d, &d, &d)
+	p.fromABCD(&a, &b, &c, &d, 0)
 }
 
 // double sets p = 2·p1. T is only computed when withT, as a doubling that
@@ -109,15 +178,14 @@ func (p *extPoint) double(p1 *extPoint, withT bool) {
 	a.Square(&p1.X)
 	b.Square(&p1.Y)
 	c.Square(&p1.Z)
-	c.Double(&c)
-	e.Add(&p1.X, &p1.Y)
+	feAdd(&c, &c, &c)
+	feAdd(&e, &p1.X, &p1.Y)
 	e.Square(&e)
-	e.Sub(&e, &a)
-	e.Sub(&e, &b)
-	g.Sub(&b, &a) // a·x² + y² with a = -1
-	f.Sub(&g, &c)
-	h.Neg(&a)
-	h.Sub(&h, &b)
+	feAdd(&h, &a, &b)
+	feSub(&e, &e, &h) // 2XY
+	feSub(&g, &b, &a) // a·x² + y² with a = -1
+	feSub(&f, &g, &c)
+	feSub(&h, &feZero, &h) // -(X² + Y²)
 	p.X.Mul(&e, &f)
 	p.Y.Mul(&g, &h)
 	if withT {
@@ -163,12 +231,15 @@ const scalarBits = 254
 // windows returns the number of signed base-2^w digits of a scalar below
 // 2^scalarBits. The top digit never needs a carry out of it: it holds at
 // most 2^(w-1) - 1 from the scalar plus 1 carried in, which is still a
-// digit (digits run from -(2^(w-1) - 1) to 2^(w-1)), for w = 4, 5, 6.
+// digit (digits run from -(2^(w-1) - 1) to 2^(w-1)) as long as the top
+// window holds at most w-1 bits of the scalar, windows(w)·w >= 255: true
+// for w = 4 to 8.
 func windows(w uint) int { return (scalarBits + int(w) - 1) / int(w) }
 
 // recode writes the signed base-2^w digits of the big-endian k < 2^254,
-// least significant first, to d (len(d) == windows(w)).
-func recode(k *[32]byte, w uint, d []int8) {
+// least significant first, to d (len(d) == windows(w)). The digits are
+// int16 as they reach 2^(w-1) = 128 for w = 8.
+func recode(k *[32]byte, w uint, d []int16) {
 	var l [5]uint64 // l[4] = 0 for windows that straddle the top
 	for i := range 4 {
 		l[i] = binary.BigEndian.Uint64(k[24-8*i:])
@@ -188,7 +259,7 @@ func recode(k *[32]byte, w uint, d []int8) {
 			x -= 1 << w
 			carry = 1
 		}
-		d[i] = int8(x)
+		d[i] = int16(x)
 	}
 }
 
@@ -223,17 +294,12 @@ func newComb(p *twistededwards.PointAffine, w uint) *comb {
 
 // addMul sets acc = acc + [k]P with one addition per nonzero digit.
 func (c *comb) addMul(acc *extPoint, k *[32]byte) {
-	var digits [64]int8
+	var digits [64]int16
 	d := digits[:windows(c.w)]
 	recode(k, c.w, d)
 	half := 1 << (c.w - 1)
 	for i, x := range d {
-		switch {
-		case x > 0:
-			acc.addNiels(&c.pts[i*half+int(x)-1], false)
-		case x < 0:
-			acc.addNiels(&c.pts[i*half-int(x)-1], true)
-		}
+		acc.addDigit(c.pts[i*half:(i+1)*half], int(x))
 	}
 }
 
@@ -257,7 +323,7 @@ func newWindowTable(p *twistededwards.PointAffine) *windowTable {
 // mul sets acc = [k]P. Fixed-base terms are added to acc afterwards, so
 // that they are not doubled along.
 func (t *windowTable) mul(acc *extPoint, k *[32]byte) {
-	var digits [64]int8
+	var digits [64]int16
 	d := digits[:windows(windowW)]
 	recode(k, windowW, d)
 	acc.setIdentity()
@@ -267,11 +333,6 @@ func (t *windowTable) mul(acc *extPoint, k *[32]byte) {
 				acc.double(acc, j == windowW-1)
 			}
 		}
-		switch x := d[i]; {
-		case x > 0:
-			acc.addNiels(&t[x-1], false)
-		case x < 0:
-			acc.addNiels(&t[-x-1], true)
-		}
+		acc.addDigit(t[:], int(d[i]))
 	}
 }

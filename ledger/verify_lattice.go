@@ -3,6 +3,7 @@ package ledger
 import (
 	"math/big"
 	"math/bits"
+	"strconv"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark-crypto/ecc/bn254/twistededwards"
@@ -201,8 +202,8 @@ func (c *cachedPoint) set(p *extPoint) {
 	c.z2.Double(&p.Z)
 }
 
-// addCached sets p = p + q, or p − q when neg.
-func (p *extPoint) addCached(q *cachedPoint, neg bool) {
+// addCached sets p = p + q when neg = 0, p − q when neg = 1.
+func (p *extPoint) addCached(q *cachedPoint, neg uint) {
 	var c, d fr.Element
 	a, b := p.productsAB(&q.yPlusX, &q.yMinusX, neg)
 	c.Mul(&p.T, &q.t2d)
@@ -250,7 +251,7 @@ func verifyLattice(negA *windowTable, r *twistededwards.PointAffine, s, h *[32]b
 	}
 
 	ub, vb := u.bytes(), v.bytes()
-	var ud, vd [64]int8
+	var ud, vd [64]int16
 	nu := (u.bitLen() + 1 + windowW - 1) / windowW
 	nv := (v.bitLen() + 1 + rWindowW - 1) / rWindowW
 	recode(&ub, windowW, ud[:nu])
@@ -267,19 +268,16 @@ func verifyLattice(negA *windowTable, r *twistededwards.PointAffine, s, h *[32]b
 		}
 		if addU {
 			// -A's table; uNeg flips it to A.
-			switch x := ud[pos/windowW]; {
-			case x > 0:
-				acc.addNiels(&negA[x-1], uNeg)
-			case x < 0:
-				acc.addNiels(&negA[-x-1], !uNeg)
+			x := int(ud[pos/windowW])
+			if uNeg {
+				x = -x
 			}
+			acc.addDigit(negA[:], x)
 		}
 		if addV {
-			switch x := vd[pos/rWindowW]; {
-			case x > 0:
-				acc.addCached(&rt[x-1], false)
-			case x < 0:
-				acc.addCached(&rt[-x-1], true)
+			if x := int(vd[pos/rWindowW]); x != 0 {
+				sg := x >> (strconv.IntSize - 1) // 0 or -1
+				acc.addCached(&rt[(x^sg)-sg-1], uint(sg&1))
 			}
 		}
 	}

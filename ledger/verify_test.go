@@ -322,7 +322,7 @@ func TestDecodeSigMatchesGnark(t *testing.T) {
 func TestRecode(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	max := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), scalarBits), big.NewInt(1))
-	for _, w := range []uint{4, 5, 6} {
+	for _, w := range []uint{4, 5, 6, 7, 8} {
 		for i := range 2000 {
 			var k big.Int
 			switch i {
@@ -344,7 +344,7 @@ func TestRecode(t *testing.T) {
 			}
 			var kb [32]byte
 			k.FillBytes(kb[:])
-			d := make([]int8, windows(w))
+			d := make([]int16, windows(w))
 			recode(&kb, w, d)
 			var sum big.Int
 			for j := len(d) - 1; j >= 0; j-- {
@@ -366,9 +366,9 @@ func TestRecode(t *testing.T) {
 func TestCombMatchesScalarMultiplication(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	a := newUser(t, "comb").l2.k.PublicKey.A
-	c := newComb(&a, hotCombW)
 	wt := newWindowTable(&a)
-	for range 50 {
+	for i := range 250 {
+		c := combsForTest(&a)[i%5]
 		var kb [32]byte
 		for j := range kb {
 			kb[j] = byte(rng.Uint32())
@@ -385,6 +385,59 @@ func TestCombMatchesScalarMultiplication(t *testing.T) {
 		wt.mul(&acc, &kb)
 		if !acc.equalAffine(&want.X, &want.Y) {
 			t.Fatalf("window table: [%x]A wrong", kb)
+		}
+	}
+}
+
+var combsForTest = func() func(*twistededwards.PointAffine) []*comb {
+	var cs []*comb
+	return func(a *twistededwards.PointAffine) []*comb {
+		if cs == nil {
+			for w := uint(4); w <= 8; w++ {
+				cs = append(cs, newComb(a, w))
+			}
+		}
+		return cs
+	}
+}()
+
+// TestFieldAddSub checks the branchless feAdd and feSub against fr's Add
+// and Sub, and their modulus against fr's.
+func TestFieldAddSub(t *testing.T) {
+	q := new(big.Int).Lsh(big.NewInt(fq3), 192)
+	q.Add(q, new(big.Int).Lsh(new(big.Int).SetUint64(fq2), 128))
+	q.Add(q, new(big.Int).Lsh(new(big.Int).SetUint64(fq1), 64))
+	q.Add(q, new(big.Int).SetUint64(fq0))
+	if q.Cmp(fr.Modulus()) != 0 {
+		t.Fatalf("modulus %x, fr's %x", q, fr.Modulus())
+	}
+	var edge [4]fr.Element
+	edge[1].SetOne()
+	edge[2].SetOne()
+	edge[2].Neg(&edge[2])
+	edge[3].SetUint64(2)
+	edge[3].Neg(&edge[3])
+	for i := range 20000 {
+		var x, y fr.Element
+		if i < 16 {
+			x, y = edge[i%4], edge[i/4]
+		} else {
+			x.SetRandom()
+			y.SetRandom()
+			if i%7 == 0 {
+				y = x
+			}
+		}
+		var want, got fr.Element
+		want.Add(&x, &y)
+		feAdd(&got, &x, &y)
+		if got != want {
+			t.Fatalf("%v + %v: got %v, want %v", x, y, got, want)
+		}
+		want.Sub(&x, &y)
+		feSub(&got, &x, &y)
+		if got != want {
+			t.Fatalf("%v - %v: got %v, want %v", x, y, got, want)
 		}
 	}
 }
@@ -710,4 +763,99 @@ func FuzzDecodeSig(f *testing.F) {
 			t.Fatalf("%x: ours %v, gnark-crypto %v", in, got, want)
 		}
 	})
+}
+
+// challenges returns n valid (R, S, h) triples of k's signatures on
+// distinct messages, decoded, for benchmarks of verifyChallenge that do
+// not replay one signature (whose digits the branch predictor would learn).
+func challenges(b *testing.B, k *PrivateKey, n int) (rs []twistededwards.PointAffine, ss [][32]byte, hs []fr.Element) {
+	pub := k.Public()
+	dk, err := pub.decoded()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range n {
+		msg := fr.NewElement(uint64(1000 + i))
+		sig, err := k.Sign(msg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		r, s, ok := decodeSig(&sig)
+		if !ok {
+			b.Fatal("decodeSig")
+		}
+		rs, ss = append(rs, r), append(ss, s)
+		hs = append(hs, Hash(r.X, r.Y, dk.pk.A.X, dk.pk.A.Y, msg))
+	}
+	return rs, ss, hs
+}
+
+// BenchmarkVerifyChallenge measures verifyChallenge alone (no decoding,
+// no hash) over 256 distinct signatures, hot and cold.
+func BenchmarkVerifyChallenge(b *testing.B) {
+	k := newUser(b, "bench").l2
+	pub := k.Public()
+	dk, err := pub.decoded()
+	if err != nil {
+		b.Fatal(err)
+	}
+	const n = 256
+	rs, ss, hs := challenges(b, k, n)
+	baseComb()
+	b.Run("hot", func(b *testing.B) {
+		setHot(b, 1, maxHotKeys)
+		if !dk.verifyChallenge(&rs[0], &ss[0], &hs[0]) || !isHot(b, pub) {
+			b.Fatal("key did not become hot")
+		}
+		i := 0
+		for b.Loop() {
+			if !dk.verifyChallenge(&rs[i], &ss[i], &hs[i]) {
+				b.Fatal("rejected")
+			}
+			i = (i + 1) % n
+		}
+	})
+	b.Run("cold", func(b *testing.B) {
+		setHot(b, math.MaxUint32, maxHotKeys)
+		i := 0
+		for b.Loop() {
+			if !dk.verifyChallenge(&rs[i], &ss[i], &hs[i]) {
+				b.Fatal("rejected")
+			}
+			i = (i + 1) % n
+		}
+	})
+}
+
+// BenchmarkBaseComb measures building the static comb of B, which the
+// first verification pays (baseComb is built once, lazily).
+func BenchmarkBaseComb(b *testing.B) {
+	base := twistededwards.GetEdwardsCurve().Base
+	b.ReportAllocs()
+	for b.Loop() {
+		newComb(&base, baseCombW)
+	}
+}
+
+// BenchmarkCombAddMul compares comb widths for [k]B over 256 distinct
+// random scalars below the order.
+func BenchmarkCombAddMul(b *testing.B) {
+	base := twistededwards.GetEdwardsCurve().Base
+	rng := rand.New(rand.NewPCG(21, 22))
+	ks := make([][32]byte, 256)
+	for i := range ks {
+		ks[i] = randScalar(rng, 250)
+	}
+	for _, w := range []uint{4, 5, 6, 7, 8} {
+		c := newComb(&base, w)
+		b.Run(fmt.Sprintf("w=%d", w), func(b *testing.B) {
+			var acc extPoint
+			acc.setIdentity()
+			i := 0
+			for b.Loop() {
+				c.addMul(&acc, &ks[i])
+				i = (i + 1) % len(ks)
+			}
+		})
+	}
 }
