@@ -65,6 +65,10 @@ func dumpLatencies(path string, lat []int64) error {
 // a CPU profile of the node's process written for each rate's run.
 var rpcCPUProfile string
 
+// rpcCheckLinger, if not zero (set by BenchmarkSequencerRPC), is the node's
+// MaxCheckLinger: for A/B runs.
+var rpcCheckLinger time.Duration
+
 // rpcConfig is the node of the RPC benchmark: a real node on a temporary
 // data directory (synced Pebble writes, embedded L1), with the default
 // mini-block time.
@@ -72,8 +76,9 @@ func rpcConfig(dataDir string) node.Config {
 	return node.Config{
 		DataDir: dataDir, RPCAddr: "127.0.0.1:0", ChainID: rpcChainID, Slots: rpcSlots, Depth: rpcDepth,
 		KeyDir: KeysDir(), BatchTimeout: time.Minute, SendTimeout: 10 * time.Second,
-		L1:   node.L1Config{EmbeddedBlockTime: time.Second, Confirmations: 1, PollInterval: 100 * time.Millisecond},
-		NATS: node.NATSConfig{Addr: "127.0.0.1:0"}, // never the default port another node may hold
+		L1:             node.L1Config{EmbeddedBlockTime: time.Second, Confirmations: 1, PollInterval: 100 * time.Millisecond},
+		NATS:           node.NATSConfig{Addr: "127.0.0.1:0"}, // never the default port another node may hold
+		MaxCheckLinger: rpcCheckLinger,
 	}
 }
 

@@ -26,7 +26,8 @@ func TestMain(m *testing.M) {
 // writes the CPU profile of the node's process during each rate's run to
 // /tmp/cpu.RATE (the load generator is a child process: see TestMain);
 // VELOX_BENCH_LATENCIES=/tmp/lat writes each rate's per-request latencies
-// to /tmp/lat.RATE (see latencyDump).
+// to /tmp/lat.RATE (see latencyDump); VELOX_BENCH_CHECK_LINGER sets the
+// node's --max-check-linger (e.g. -1ns to turn lingering off).
 func BenchmarkSequencerRPC(b *testing.B) {
 	rates, secs := []int{2000}, envInt("VELOX_BENCH_SECONDS", 5)
 	if v := os.Getenv("VELOX_BENCH_RATES"); v != "" {
@@ -41,6 +42,13 @@ func BenchmarkSequencerRPC(b *testing.B) {
 	}
 	rpcCPUProfile = os.Getenv("VELOX_BENCH_CPUPROFILE")
 	latencyDump = os.Getenv("VELOX_BENCH_LATENCIES")
+	if v := os.Getenv("VELOX_BENCH_CHECK_LINGER"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			b.Fatalf("VELOX_BENCH_CHECK_LINGER: %v", err)
+		}
+		rpcCheckLinger = d
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	for b.Loop() {
 		err := runSequencerRPC(context.Background(), rates, time.Duration(secs)*time.Second, 200, log, func(rate int, r rateResult) {

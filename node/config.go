@@ -87,7 +87,7 @@ type Config struct {
 	MaxCheckQueue int
 	// MaxCheckLinger bounds how long an admitted transaction may wait to
 	// share a signature-check batch while a mini-block is being written
-	// (0: the sequencer's default, 2 ms; negative: never wait).
+	// (0: the sequencer's default, 1 ms; negative: never wait).
 	MaxCheckLinger time.Duration
 
 	L1 L1Config

@@ -18,14 +18,18 @@ import (
 // until its own has been taken by a worker.
 //
 // Under load the workers are seldom all busy, so a batch would mostly hold
-// one transaction. But a transaction that arrives while the mini-block
-// loop runs a step cannot be included before the next step, which takes
-// the ready transactions when this one's synced write is done: until then
-// its check may wait for company at no cost in latency. So while a step
-// runs, a queued transaction waits until checkBatch are queued or until
-// shortly before the next step is expected to start (Sequencer.lingerUntil),
-// whichever comes first; at most Config.MaxCheckLinger. When the loop is
-// idle nothing waits.
+// one transaction, hashed at the scalar cost. So while the mini-block loop
+// runs a step (when it is idle, a transaction checked now is included
+// now), a queued transaction may wait for company: until checkBatch are
+// queued or until its deadline (Sequencer.lingerUntil), whichever comes
+// first. The deadline is the later of
+//   - shortly before the running step is expected to end: the next step
+//     takes the ready transactions then, so waiting until then costs no
+//     latency;
+//   - the time checkBatch arrivals take at the recent arrival rate, bounded
+//     by Config.MaxCheckLinger, if that bound lets at least laneMin
+//     transactions share the batch: a small delay for a check about half
+//     as costly, taken only at rates where the CPU matters.
 
 // checkBatch is the most transactions one worker checks at a time: the
 // lanes of the hashing kernels.
@@ -50,20 +54,28 @@ type checkQueue struct {
 	// first has passed (its timer).
 	gate  chan struct{}
 	timer *time.Timer
+	// gap is the moving average of the time between arrivals (last).
+	gap  time.Duration
+	last time.Time
 }
 
 // closedGate is a gate that never holds anything back.
 var closedGate = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
-// push queues r and returns the gate r waits at before it is checked:
-// until, if not zero, is the latest r may wait (it sets the deadline of
-// the gate r opens, if it is the first to wait).
-func (q *checkQueue) push(r *checkReq, until func() time.Time) <-chan struct{} {
+// push queues r and returns the gate r waits at before it is checked. If r
+// is the first to wait, until (given the time and the mean time between
+// arrivals) returns its deadline, or zero for none.
+func (q *checkQueue) push(r *checkReq, until func(now time.Time, gap time.Duration) time.Time) <-chan struct{} {
+	now := time.Now()
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if !q.last.IsZero() {
+		q.gap += (now.Sub(q.last) - q.gap) / 8
+	}
+	q.last = now
 	q.reqs = append(q.reqs, r)
 	if q.gate == nil {
-		u := until()
+		u := until(now, q.gap)
 		if u.IsZero() || len(q.reqs) >= checkBatch {
 			return closedGate
 		}
@@ -169,28 +181,33 @@ func (s *Sequencer) check(ctx context.Context, tx *ledger.Tx) (*ledger.Checked, 
 // worker.
 const lingerSlack = 200 * time.Microsecond
 
-// lingerUntil returns until when a transaction admitted now may wait for
-// others to share its check, or zero if it should be checked at once:
-// shortly before the step the loop runs is expected to end (when the next
-// one takes the ready transactions), less the time a full batch takes to
-// check.
-func (s *Sequencer) lingerUntil() time.Time {
+// laneMin is the smallest batch whose hashes ledger.CheckBatch computes in
+// vector lanes.
+const laneMin = 4
+
+// lingerUntil returns until when a transaction admitted at now may wait
+// for others to share its check, or zero if it should be checked at once;
+// gap is the mean time between arrivals. See the top of the file.
+func (s *Sequencer) lingerUntil(now time.Time, gap time.Duration) time.Time {
 	if f := s.knobs.lingerUntil.Load(); f != nil {
 		return (*f)()
 	}
-	if s.cfg.MaxCheckLinger <= 0 {
+	start := s.timing.stepStart.Load()
+	if s.cfg.MaxCheckLinger <= 0 || start == 0 {
 		return time.Time{}
 	}
-	start := s.timing.stepStart.Load()
-	if start == 0 {
-		return time.Time{} // the loop is idle: a step may start now
-	}
-	now := time.Now()
+	// Free: three quarters of the average step (a step shorter than
+	// average should not leave the waiting behind), less the check of a
+	// full batch.
 	step := time.Duration(s.timing.step.Load())
 	full := time.Duration(s.timing.check.Load()) * checkBatch
-	// Three quarters of the average step: a step shorter than average
-	// should not leave the lingerers behind.
 	u := time.Unix(0, start).Add(step*3/4 - full - lingerSlack)
+	// Cheap: filling the batch at the arrival rate.
+	if gap > 0 && gap*(laneMin-1) <= s.cfg.MaxCheckLinger {
+		if fill := now.Add(min(gap*(checkBatch-1), s.cfg.MaxCheckLinger)); fill.After(u) {
+			u = fill
+		}
+	}
 	if limit := now.Add(s.cfg.MaxCheckLinger); u.After(limit) {
 		u = limit
 	}

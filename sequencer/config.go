@@ -15,7 +15,7 @@ import (
 // Defaults applied by Config.withDefaults to zero fields.
 const (
 	DefaultBlockTime      = 10 * time.Millisecond
-	DefaultMaxCheckLinger = 2 * time.Millisecond
+	DefaultMaxCheckLinger = time.Millisecond
 	DefaultMaxBlockTxs    = 2048
 	DefaultMaxPoolTxs     = 1 << 16
 	DefaultMaxAccountTxs  = 64
@@ -83,10 +83,12 @@ type Config struct {
 	// checking per transaction and worker, the default (1024) is some
 	// 50 ms of backlog on two cores.
 	MaxCheckQueue int
-	// MaxCheckLinger (default 2 ms) bounds how long an admitted
-	// transaction may wait for others to share its signature check batch
-	// while a mini-block step runs (see check.go: only as long as that
-	// does not delay its inclusion). Negative disables the wait.
+	// MaxCheckLinger (default 1 ms) bounds how long an admitted
+	// transaction may wait for others to share its signature-check batch
+	// while a mini-block step runs (see check.go). It waits only as long
+	// as that does not delay its inclusion or, if at least four
+	// transactions arrive within this bound, until eight have.
+	// Negative disables the wait.
 	MaxCheckLinger time.Duration
 	// RetryDelay is the pause before re-submitting to a failing Prover or
 	// Settler.

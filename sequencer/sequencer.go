@@ -106,7 +106,7 @@ func New(st *state.Store, cfg Config) (*Sequencer, error) {
 	s := &Sequencer{
 		cfg: cfg, st: st, params: cfg.Params, addr: crypto.PubkeyToAddress(cfg.Key.PublicKey),
 		log: cfg.Log.With("component", "sequencer"), m: cfg.Metrics,
-		sem:  semaphore.NewWeighted(int64(cfg.CheckWorkers)), timing: newTiming(),
+		sem: semaphore.NewWeighted(int64(cfg.CheckWorkers)), timing: newTiming(),
 		pool: newMempool(&cfg), blocks: newHub[*MiniBlock](), statuses: newHub[[]TxStatus](),
 		stop: make(chan struct{}), loopDone: make(chan struct{}),
 		proveQ: newWorkQueue(), settleQ: newWorkQueue(), cutQ: newCutQueue(),

@@ -35,7 +35,7 @@ func nodeCommand() *cli.Command {
 			&cli.BoolFlag{Name: "no-dev-setup", Usage: "refuse to make unsafe development keys when none are cached", EnvVars: []string{"VELOX_NO_DEV_SETUP"}},
 			&cli.DurationFlag{Name: "block-time", Value: 10 * time.Millisecond, Usage: "how often the sequencer looks for deposits and batch timeouts (transactions do not wait for it)", EnvVars: []string{"VELOX_BLOCK_TIME"}},
 			&cli.IntFlag{Name: "max-check-queue", Value: 0, Usage: "refuse new transactions (error -38015, retry later) while more than this many wait for signature checks (0: default 1024)", EnvVars: []string{"VELOX_MAX_CHECK_QUEUE"}},
-			&cli.DurationFlag{Name: "max-check-linger", Value: 0, Usage: "longest a transaction waits to share a signature-check batch while a mini-block is being written; it never waits past the next mini-block (0: default 2ms, negative: never)", EnvVars: []string{"VELOX_MAX_CHECK_LINGER"}},
+			&cli.DurationFlag{Name: "max-check-linger", Value: 0, Usage: "longest a transaction waits to share a signature-check batch (hashed in vector lanes) while a mini-block is being written, taken only at rates that fill such batches (0: default 1ms, negative: never)", EnvVars: []string{"VELOX_MAX_CHECK_LINGER"}},
 			&cli.DurationFlag{Name: "batch-timeout", Value: 0, Usage: "close a partly filled proving batch after this long (0: default)", EnvVars: []string{"VELOX_BATCH_TIMEOUT"}},
 			&cli.StringFlag{Name: "l1.rpc", Usage: "Ethereum JSON-RPC URL; empty runs the embedded development L1", EnvVars: []string{"VELOX_L1_RPC"}},
 			&cli.StringFlag{Name: "l1.key", Usage: "hex private key that deploys the contracts on --l1.rpc", EnvVars: []string{"VELOX_L1_KEY"}},
