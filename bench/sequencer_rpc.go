@@ -9,6 +9,7 @@ import (
 	"math/big"
 	"net/http"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -59,6 +60,25 @@ func dumpLatencies(path string, lat []int64) error {
 		buf = append(buf, '\n')
 	}
 	return os.WriteFile(path, buf, 0o644)
+}
+
+// rpcMemProfile, if set (by BenchmarkSequencerRPC), is the path prefix of
+// heap profiles of the node's process written before (PREFIX.RATE.before)
+// and after (PREFIX.RATE) each rate's run: allocations since the process
+// started, and what is live; compare with pprof -diff_base.
+var rpcMemProfile string
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC() // the live heap as of now
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // rpcCPUProfile, if set (by BenchmarkSequencerRPC), is the path prefix of
@@ -361,6 +381,12 @@ func runSequencerRPC(ctx context.Context, rates []int, dur time.Duration, users 
 		if err != nil {
 			return err
 		}
+		if rpcMemProfile != "" {
+			if err := writeHeapProfile(fmt.Sprintf("%s.%d.before", rpcMemProfile, rate)); err != nil {
+				lj.close()
+				return err
+			}
+		}
 		stopProfile := func() {}
 		if rpcCPUProfile != "" {
 			f, err := os.Create(fmt.Sprintf("%s.%d", rpcCPUProfile, rate))
@@ -381,6 +407,11 @@ func runSequencerRPC(ctx context.Context, rates []int, dur time.Duration, users 
 		err = lj.run(ctx)
 		cpu := cpuTime() - cpu0
 		stopProfile()
+		if rpcMemProfile != "" {
+			if err := writeHeapProfile(fmt.Sprintf("%s.%d", rpcMemProfile, rate)); err != nil {
+				return err
+			}
+		}
 		var g loadgenResult
 		if err == nil {
 			g, err = lj.result()

@@ -27,7 +27,8 @@ func TestMain(m *testing.M) {
 // /tmp/cpu.RATE (the load generator is a child process: see TestMain);
 // VELOX_BENCH_LATENCIES=/tmp/lat writes each rate's per-request latencies
 // to /tmp/lat.RATE (see latencyDump); VELOX_BENCH_CHECK_LINGER sets the
-// node's --max-check-linger (e.g. -1ns to turn lingering off).
+// node's --max-check-linger (e.g. -1ns to turn lingering off);
+// VELOX_BENCH_MEMPROFILE=/tmp/mem writes a heap profile after each rate.
 func BenchmarkSequencerRPC(b *testing.B) {
 	rates, secs := []int{2000}, envInt("VELOX_BENCH_SECONDS", 5)
 	if v := os.Getenv("VELOX_BENCH_RATES"); v != "" {
@@ -41,6 +42,7 @@ func BenchmarkSequencerRPC(b *testing.B) {
 		}
 	}
 	rpcCPUProfile = os.Getenv("VELOX_BENCH_CPUPROFILE")
+	rpcMemProfile = os.Getenv("VELOX_BENCH_MEMPROFILE")
 	latencyDump = os.Getenv("VELOX_BENCH_LATENCIES")
 	if v := os.Getenv("VELOX_BENCH_CHECK_LINGER"); v != "" {
 		d, err := time.ParseDuration(v)

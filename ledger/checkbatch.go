@@ -70,7 +70,9 @@ func CheckBatch(txs []*Tx, p Params) []*Checked {
 // of them together.
 func hashLanes[T [5]fr.Element | [7]fr.Element](in []T) []fr.Element {
 	out := make([]fr.Element, len(in))
-	var st [lanes][2]fr.Element
+	// One state for all rounds: the lane permutation is called through a
+	// pointer, so st escapes to the heap.
+	st := new([lanes][2]fr.Element)
 	for lo := 0; lo < len(in); lo += lanes {
 		n := min(lanes, len(in)-lo)
 		acc := out[lo : lo+n]
@@ -79,7 +81,7 @@ func hashLanes[T [5]fr.Element | [7]fr.Element](in []T) []fr.Element {
 				x := in[lo+j]
 				st[j] = [2]fr.Element{acc[j], x[col]}
 			}
-			permuteLanes(st[:n])
+			permuteLanes(st, n)
 			for j := range n {
 				x := in[lo+j]
 				acc[j].Add(&st[j][1], &x[col])

@@ -30,19 +30,16 @@ func SetLanePermutation(f func(*[lanes][2]fr.Element)) {
 	lanePermutation.Store(&f)
 }
 
-// permuteLanes applies the permutation to each of the n ≤ 8 states, in the
+// permuteLanes applies the permutation to the first n states of st, in the
 // registered lane permutation when that is cheaper: eight lanes cost about
-// three scalar permutations.
-func permuteLanes(s [][2]fr.Element) {
+// three scalar permutations. The other lanes' states are clobbered.
+func permuteLanes(st *[lanes][2]fr.Element, n int) {
 	f := lanePermutation.Load()
-	if f == nil || len(s) < 4 {
-		for i := range s {
-			permute(&s[i])
+	if f == nil || n < 4 {
+		for i := range n {
+			permute(&st[i])
 		}
 		return
 	}
-	var v [lanes][2]fr.Element
-	copy(v[:], s)
-	(*f)(&v)
-	copy(s, v[:len(s)])
+	(*f)(st)
 }

@@ -173,7 +173,7 @@ func (s *Sequencer) produce(ctx context.Context, deps []ledger.Deposit, txs []*p
 		h = b.head
 		ob = b.batch
 		if cutAfter {
-			ob = openBatch{number: ob.number + 1, firstBlock: h.Number + 1}
+			ob = s.newOpenBatch(ob.number + 1, h.Number + 1)
 		}
 	}
 	if len(blocks) == 0 {

@@ -89,6 +89,13 @@ type openBatch struct {
 	firstAt    time.Time
 }
 
+// newOpenBatch returns the empty batch number, whose first mini-block will
+// be firstBlock, with room for as many operations as it has slots.
+func (s *Sequencer) newOpenBatch(number, firstBlock uint64) openBatch {
+	return openBatch{number: number, firstBlock: firstBlock,
+		ops: make([]ledger.Op, 0, s.cfg.Slots), hashes: make([]common.Hash, 0, s.cfg.Slots)}
+}
+
 // New returns a stopped sequencer over st, which must stay open while it
 // runs; Start it. It fails with an error wrapping ErrConfig if cfg is bad
 // or its depth is not the store's.
