@@ -346,7 +346,7 @@ func (s *Sequencer) recover() error {
 	}
 	s.headMu.head = s.head
 	cutUpTo := s.st.Tree().Number()
-	s.batch = s.newOpenBatch(cutUpTo + 1, s.head.Number + 1)
+	s.batch = s.newOpenBatch(cutUpTo+1, s.head.Number+1)
 	// The operations of batches not cut yet are those of the newest
 	// mini-blocks, whose headers name them.
 	var blocks []*MiniBlock
@@ -421,5 +421,5 @@ func (s *Sequencer) handOffAt(last uint64) {
 	ob := s.batch
 	s.cutQ.push(&closedBatch{number: ob.number, ops: ob.ops, hashes: ob.hashes, used: ob.used,
 		firstBlock: ob.firstBlock, lastBlock: last})
-	s.batch = s.newOpenBatch(ob.number + 1, last + 1)
+	s.batch = s.newOpenBatch(ob.number+1, last+1)
 }

@@ -38,6 +38,15 @@ var (
 	// ErrShuttingDown: the sequencer is not running (not started, or
 	// stopping); a transaction still queued at shutdown gets it too.
 	ErrShuttingDown = errors.New("sequencer: shutting down")
+	// ErrOverdraft: the transaction's amount and fee exceed the account's
+	// committed balance less what its pending transactions may spend
+	// (wraps ledger.ErrInsufficientBalance).
+	ErrOverdraft = errors.New("sequencer: pending transactions overdraw the account")
+	// ErrWrongKey: a transfer or withdrawal is signed with a key that is
+	// not the account's, or the account has none, and no queued
+	// ChangePubKey may change that (wraps ledger.ErrWrongKey or
+	// ledger.ErrNoPubKey).
+	ErrWrongKey = errors.New("sequencer: not the account's key")
 	// ErrOverloaded: more than Config.MaxCheckQueue transactions are
 	// waiting to be checked; retry with backoff.
 	ErrOverloaded = errors.New("sequencer: overloaded")

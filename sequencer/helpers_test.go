@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -436,4 +437,46 @@ var rngSeed uint64 = 99
 func nil2rng() *rand.Rand {
 	rngSeed++
 	return rand.New(rand.NewPCG(rngSeed, 7))
+}
+
+// failAtExecution makes a transfer from u that passes admission but fails
+// at execution (ledger.ErrWrongKey) and returns it: the transfer, signed
+// with u's key, waits behind a nonce gap that u's ChangePubKey to a new
+// key then fills. Afterwards u signs with the new key, and u.nonce is the
+// failed transfer's, still unused.
+func (e *env) failAtExecution(u *user, to common.Address) []byte {
+	t := e.t
+	t.Helper()
+	raw := u.transfer(t, to, 1, 0, u.nonce+1)
+	res := make(chan error, 1)
+	go func() {
+		pre, err := e.submit(raw)
+		if err == nil && !errors.Is(pre.Receipt.Err, ledger.ErrWrongKey) {
+			err = fmt.Errorf("receipt %v, want ledger.ErrWrongKey", pre.Receipt.Err)
+		}
+		res <- err
+	}()
+	e.eventually("the gapped transfer queued", func() bool {
+		st, err := e.seq.Status(TxHash(raw))
+		return err == nil && st.Status == StatusQueued
+	})
+	k := newUser(t, nil2rng()) // only its L2 key is used
+	pk := k.l2.Public()
+	h, err := pk.Hash()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck := &ledger.Tx{Type: ledger.TxChangePubKey, Account: u.index, Nonce: u.nonce, NewPubKeyHash: h}
+	if err := ck.SignChangePubKey(u.eth, testChainID); err != nil {
+		t.Fatal(err)
+	}
+	if pre := e.mustSubmit(ck.Encode()); pre.Receipt.Err != nil {
+		t.Fatalf("ChangePubKey: %v", pre.Receipt.Err)
+	}
+	if err := <-res; err != nil {
+		t.Fatal(err)
+	}
+	u.l2 = k.l2
+	u.nonce++
+	return raw
 }

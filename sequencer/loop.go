@@ -139,7 +139,7 @@ func (s *Sequencer) handOff() {
 	ob := s.batch
 	s.cutQ.push(&closedBatch{number: ob.number, ops: ob.ops, hashes: ob.hashes, used: ob.used,
 		firstBlock: ob.firstBlock, lastBlock: s.head.Number})
-	s.batch = s.newOpenBatch(ob.number + 1, s.head.Number + 1)
+	s.batch = s.newOpenBatch(ob.number+1, s.head.Number+1)
 }
 
 // closedBatch is a batch closed in the flat state, waiting to be cut in

@@ -6,7 +6,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/holiman/uint256"
 
 	"github.com/veloxlabs/velox/ledger"
 )
@@ -32,10 +34,53 @@ type outcome struct {
 // accountQueue holds one account's pending transactions by nonce. base is
 // the account's next nonce in the committed state; run is the number of
 // consecutive nonces base, base+1, … present (the ready ones).
+//
+// balance is the account's committed balance as the pool last read it:
+// when the queue was made and after each commit that included some of its
+// transactions, so that it never counts a spend that spend counts too.
+// Transfers to the account since then are missing from it, so it is never
+// above the true balance. spend is what the queued transactions may take
+// from the balance (amount + fee of each transfer and withdrawal).
+//
+// keyHash is the account's committed L2 key hash, read with balance;
+// keyChanges counts the queued ChangePubKey transactions, which make the
+// key a transaction will meet unknown.
 type accountQueue struct {
-	base uint32
-	run  int
-	txs  map[uint32]*pending
+	base       uint32
+	run        int
+	txs        map[uint32]*pending
+	balance    uint256.Int
+	spend      uint256.Int
+	keyHash    fr.Element
+	keyChanges int
+}
+
+// committedFunc returns an account in the committed state.
+type committedFunc func(uint32) (ledger.Account, error)
+
+// refresh sets q's committed view from a.
+func (q *accountQueue) refresh(a *ledger.Account) {
+	q.base, q.balance, q.keyHash = a.Nonce, a.Balance, a.PubKeyHash
+}
+
+// spendOf is what tx may take from its account's balance.
+func spendOf(tx *pending) uint256.Int {
+	var need uint256.Int
+	if t := tx.checked.Tx; t.Type == ledger.TxTransfer || t.Type == ledger.TxWithdraw {
+		need.Add(&t.Amount, &t.Fee) // packed amounts: no overflow
+	}
+	return need
+}
+
+// unqueue removes tx (queued in q) from the pool.
+func (p *mempool) unqueue(q *accountQueue, tx *pending) {
+	delete(q.txs, tx.nonce)
+	delete(p.mu.byHash, tx.hash)
+	need := spendOf(tx)
+	q.spend.Sub(&q.spend, &need)
+	if tx.checked.Tx.Type == ledger.TxChangePubKey {
+		q.keyChanges--
+	}
 }
 
 // mempool is a set of per-account, nonce-ordered queues with global and
@@ -94,7 +139,13 @@ func (p *mempool) size() int {
 // transaction (nonce at or above the base, the common case) is looked for
 // among those, and a replay below the base in the store, for a precise
 // error.
-func (p *mempool) add(tx *pending, committedNonce func(uint32) (uint32, error), included, failed func(common.Hash) (bool, error)) error {
+//
+// A transfer or withdrawal that could only fail at execution (and so be
+// included for free) is refused: signed with a key that is not the
+// account's (ErrWrongKey), or whose amount and fee exceed the account's
+// committed balance less what its queued transactions may spend
+// (ErrOverdraft).
+func (p *mempool) add(tx *pending, committed committedFunc, included, failed func(common.Hash) (bool, error)) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.mu.closed {
@@ -105,11 +156,12 @@ func (p *mempool) add(tx *pending, committedNonce func(uint32) (uint32, error), 
 	}
 	q := p.mu.accounts[tx.account]
 	if q == nil {
-		base, err := committedNonce(tx.account)
+		a, err := committed(tx.account)
 		if err != nil {
 			return err
 		}
-		q = &accountQueue{base: base, txs: map[uint32]*pending{}}
+		q = &accountQueue{txs: map[uint32]*pending{}}
+		q.refresh(&a)
 	}
 	lookup := failed
 	if tx.nonce < q.base {
@@ -132,6 +184,28 @@ func (p *mempool) add(tx *pending, committedNonce func(uint32) (uint32, error), 
 	case len(p.mu.byHash) >= p.maxTxs:
 		return fmt.Errorf("%w: %d pending", ErrMempoolFull, len(p.mu.byHash))
 	}
+	if err := q.admits(tx); err != nil {
+		return err
+	}
+	need := spendOf(tx)
+	if !q.affords(&need) {
+		// Funds may have come in since balance was read. The store's
+		// balance may miss a commit in flight that spend still counts, so
+		// it too is never above the truth: take the larger.
+		if a, err := committed(tx.account); err != nil {
+			return err
+		} else if a.Balance.Gt(&q.balance) {
+			q.balance = a.Balance
+		}
+		if !q.affords(&need) {
+			return fmt.Errorf("%w: %w: account %d has %v wei, its %d pending transactions may spend %v, this one needs %v",
+				ErrOverdraft, ledger.ErrInsufficientBalance, tx.account, q.balance.Dec(), len(q.txs), q.spend.Dec(), need.Dec())
+		}
+	}
+	q.spend.Add(&q.spend, &need)
+	if tx.checked.Tx.Type == ledger.TxChangePubKey {
+		q.keyChanges++
+	}
 	p.mu.seq++
 	tx.seq = p.mu.seq
 	p.mu.accounts[tx.account] = q
@@ -143,6 +217,29 @@ func (p *mempool) add(tx *pending, committedNonce func(uint32) (uint32, error), 
 		p.signal()
 	}
 	return nil
+}
+
+// admits refuses a transfer or withdrawal signed with a key that is not
+// the account's (or by an account with no key), unless a queued
+// ChangePubKey may change the key first: at execution it could only fail.
+func (q *accountQueue) admits(tx *pending) error {
+	t := tx.checked.Tx
+	if (t.Type != ledger.TxTransfer && t.Type != ledger.TxWithdraw) || q.keyChanges > 0 || tx.checked.KeyHash == q.keyHash {
+		return nil
+	}
+	if q.keyHash.IsZero() {
+		return fmt.Errorf("%w: %w: account %d has no L2 key yet (send a ChangePubKey first)", ErrWrongKey, ledger.ErrNoPubKey, tx.account)
+	}
+	return fmt.Errorf("%w: %w: signed with a key that is not account %d's", ErrWrongKey, ledger.ErrWrongKey, tx.account)
+}
+
+// affords reports whether the balance covers the queued spends and need.
+func (q *accountQueue) affords(need *uint256.Int) bool {
+	var total uint256.Int
+	if _, overflow := total.AddOverflow(&q.spend, need); overflow {
+		return false
+	}
+	return !q.balance.Lt(&total)
 }
 
 // signal wakes the mini-block loop.
@@ -204,7 +301,7 @@ func (p *mempool) readyTxs(max int) []*pending {
 // included removes the transactions of a committed mini-block and moves
 // their accounts' bases to the committed nonces. Queued transactions whose
 // nonce fell below the base are dropped and returned, with their error.
-func (p *mempool) included(txs []*pending, committedNonce func(uint32) (uint32, error)) []dropped {
+func (p *mempool) included(txs []*pending, committed committedFunc) []dropped {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var out []dropped
@@ -214,18 +311,16 @@ func (p *mempool) included(txs []*pending, committedNonce func(uint32) (uint32, 
 		if q == nil || q.txs[tx.nonce] != tx {
 			continue
 		}
-		delete(q.txs, tx.nonce)
-		delete(p.mu.byHash, tx.hash)
+		p.unqueue(q, tx)
 		touched[tx.account] = q
 	}
 	for acc, q := range touched {
-		if base, err := committedNonce(acc); err == nil {
-			q.base = base
+		if a, err := committed(acc); err == nil {
+			q.refresh(&a)
 		}
 		for n, tx := range q.txs {
 			if n < q.base {
-				delete(q.txs, n)
-				delete(p.mu.byHash, tx.hash)
+				p.unqueue(q, tx)
 				out = append(out, dropped{tx, fmt.Errorf("%w: nonce %d, account %d is at %d", ErrNonceTooLow, n, acc, q.base)})
 			}
 		}
@@ -255,8 +350,7 @@ func (p *mempool) expire(now time.Time) []dropped {
 	for acc, q := range p.mu.accounts {
 		for n, tx := range q.txs {
 			if n >= q.base+uint32(q.run) && now.Sub(tx.arrived) > p.ttl {
-				delete(q.txs, n)
-				delete(p.mu.byHash, tx.hash)
+				p.unqueue(q, tx)
 				out = append(out, dropped{tx, fmt.Errorf("%w: nonce %d of account %d waited %v", ErrExpired, n, acc, p.ttl)})
 			}
 		}

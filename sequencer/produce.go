@@ -173,7 +173,7 @@ func (s *Sequencer) produce(ctx context.Context, deps []ledger.Deposit, txs []*p
 		h = b.head
 		ob = b.batch
 		if cutAfter {
-			ob = s.newOpenBatch(ob.number + 1, h.Number + 1)
+			ob = s.newOpenBatch(ob.number+1, h.Number+1)
 		}
 	}
 	if len(blocks) == 0 {
@@ -214,7 +214,7 @@ func (s *Sequencer) produce(ctx context.Context, deps []ledger.Deposit, txs []*p
 	s.headMu.Lock()
 	s.headMu.head = s.head
 	s.headMu.Unlock()
-	s.deliverDropped(s.pool.included(included, s.st.Nonce))
+	s.deliverDropped(s.pool.included(included, s.committed))
 	return nil
 }
 

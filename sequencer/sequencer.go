@@ -278,7 +278,7 @@ func (s *Sequencer) Submit(ctx context.Context, raw []byte) (*Preconfirmation, e
 	}
 	p := &pending{hash: hash, raw: bytes.Clone(raw), checked: c, account: tx.Account, nonce: tx.Nonce,
 		arrived: start, done: make(chan outcome, 1)}
-	if err := s.pool.add(p, s.st.Nonce, s.known, s.knownFailed); err != nil {
+	if err := s.pool.add(p, s.committed, s.known, s.knownFailed); err != nil {
 		return nil, err
 	}
 	select {
@@ -291,6 +291,9 @@ func (s *Sequencer) Submit(ctx context.Context, raw []byte) (*Preconfirmation, e
 		return nil, ctx.Err()
 	}
 }
+
+// committed returns account idx in the committed state.
+func (s *Sequencer) committed(idx uint32) (ledger.Account, error) { return s.st.Account(idx) }
 
 // known reports whether hash was already included in a mini-block.
 func (s *Sequencer) known(hash common.Hash) (bool, error) {

@@ -232,13 +232,12 @@ func TestExecutionFailures(t *testing.T) {
 	e := newEnv(t, nil, nil)
 	us := e.fund(2, 1000, 3)
 	a, b := us[0], us[1]
-	over := a.transfer(t, b.addr, 2000, 0, a.nonce)
-	pre := e.mustSubmit(over)
-	if !errors.Is(pre.Receipt.Err, ledger.ErrInsufficientBalance) {
-		t.Fatalf("overdraft receipt: %v", pre.Receipt.Err)
-	}
-	st, err := e.seq.Status(TxHash(over))
-	if err != nil || st.Status != StatusFailed || !errors.Is(st.Err, ledger.ErrInsufficientBalance) {
+	// A transfer that can only fail at execution is refused at admission
+	// (TestAdmissionStateRules); one that passes admission can still fail:
+	// signed with the key a ChangePubKey queued ahead of it replaces.
+	fail := e.failAtExecution(a, b.addr)
+	st, err := e.seq.Status(TxHash(fail))
+	if err != nil || st.Status != StatusFailed || !errors.Is(st.Err, ledger.ErrWrongKey) {
 		t.Fatalf("status %+v %v", st, err)
 	}
 	if acc, _ := e.seq.Account(a.index); acc.Nonce != a.nonce || acc.Balance.Uint64() != 1000 {
@@ -246,25 +245,106 @@ func TestExecutionFailures(t *testing.T) {
 	}
 	// Its nonce is still free, but the failed transaction itself is
 	// included and cannot be sent again, before and after a restart.
-	if _, err := e.submit(over); !errors.Is(err, ErrDuplicate) {
+	if _, err := e.submit(fail); !errors.Is(err, ErrDuplicate) {
 		t.Fatalf("failed tx sent again: %v, want ErrDuplicate", err)
 	}
 	e.close()
 	e.open()
-	if _, err := e.submit(over); !errors.Is(err, ErrDuplicate) {
+	if _, err := e.submit(fail); !errors.Is(err, ErrDuplicate) {
 		t.Fatalf("failed tx sent again after a restart: %v, want ErrDuplicate", err)
 	}
 	// The failed tx consumed no nonce; the same nonce works with another tx.
-	pre = e.mustSubmit(a.next(t, b.addr, 100, 0))
+	pre := e.mustSubmit(a.next(t, b.addr, 100, 0))
 	if pre.Receipt.Err != nil {
 		t.Fatal(pre.Receipt.Err)
 	}
-	// A signature by a key that is not the account's: wrong key, at execution.
+	replay(t, e.seq, e.st)
+}
+
+// TestAdmissionStateRules: admission refuses what could only fail at
+// execution — an overdraft counting the account's queued transactions,
+// a key that is not the account's — and changes nothing; funds that come
+// in while the account has transactions queued count.
+func TestAdmissionStateRules(t *testing.T) {
+	e := newEnv(t, nil, nil)
+	us := e.fund(2, 1000, 15)
+	a, b := us[0], us[1]
+	refused := func(raw []byte, want, rule error) {
+		t.Helper()
+		before, _ := e.seq.Account(a.index)
+		if _, err := e.submit(raw); !errors.Is(err, want) || !errors.Is(err, rule) {
+			t.Fatalf("got %v, want %v (%v)", err, want, rule)
+		}
+		if st, err := e.seq.Status(TxHash(raw)); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("refused tx is known: %+v %v", st, err)
+		}
+		if after, _ := e.seq.Account(a.index); after != before {
+			t.Fatalf("refused tx changed the account: %+v -> %+v", before, after)
+		}
+	}
+	// Alone: amount + fee above the balance.
+	refused(a.transfer(t, b.addr, 1000, 1, a.nonce), ErrOverdraft, ledger.ErrInsufficientBalance)
+
+	// With a queued transfer of 600 + 1 (behind a nonce gap), 400 more
+	// does not fit, 300 does.
+	gapped := a.transfer(t, b.addr, 600, 1, a.nonce+1)
+	res := make(chan error, 1)
+	go func() {
+		pre, err := e.submit(gapped)
+		if err == nil {
+			err = pre.Receipt.Err
+		}
+		res <- err
+	}()
+	e.eventually("the gapped transfer queued", func() bool { return e.seq.Pending() == 1 })
+	refused(a.transfer(t, b.addr, 399, 1, a.nonce), ErrOverdraft, ledger.ErrInsufficientBalance)
+	if pre := e.mustSubmit(a.transfer(t, b.addr, 300, 1, a.nonce)); pre.Receipt.Err != nil {
+		t.Fatal(pre.Receipt.Err)
+	}
+	if err := <-res; err != nil {
+		t.Fatal(err)
+	}
+	a.nonce += 2
+	if acc, _ := e.seq.Account(a.index); acc.Balance.Uint64() != 98 {
+		t.Fatalf("balance %v, want 98", acc.Balance.Dec())
+	}
+
+	// Funds that arrive while a transfer of a is queued count: 98 + 500
+	// covers the queued 50 and 500 more.
+	gapped = a.transfer(t, b.addr, 50, 0, a.nonce+1)
+	go func() {
+		pre, err := e.submit(gapped)
+		if err == nil {
+			err = pre.Receipt.Err
+		}
+		res <- err
+	}()
+	e.eventually("the gapped transfer queued", func() bool { return e.seq.Pending() == 1 })
+	if pre := e.mustSubmit(b.next(t, a.addr, 500, 0)); pre.Receipt.Err != nil {
+		t.Fatal(pre.Receipt.Err)
+	}
+	if pre := e.mustSubmit(a.transfer(t, b.addr, 500, 0, a.nonce)); pre.Receipt.Err != nil {
+		t.Fatal(pre.Receipt.Err)
+	}
+	if err := <-res; err != nil {
+		t.Fatal(err)
+	}
+	a.nonce += 2
+
+	// Signed by a key that is not the account's: refused, not included.
 	mallory := newUser(t, nil2rng())
 	mallory.index = a.index
-	pre = e.mustSubmit(mallory.transfer(t, b.addr, 1, 0, a.nonce))
-	if !errors.Is(pre.Receipt.Err, ledger.ErrWrongKey) {
-		t.Fatalf("wrong key receipt: %v", pre.Receipt.Err)
+	refused(mallory.transfer(t, b.addr, 1, 0, a.nonce), ErrWrongKey, ledger.ErrWrongKey)
+	// An account with no L2 key yet.
+	c := newUser(t, nil2rng())
+	e.q.add(c.addr, 1000)
+	c.index = e.waitAccount(c.addr)
+	if _, err := e.submit(c.transfer(t, b.addr, 1, 0, 0)); !errors.Is(err, ErrWrongKey) || !errors.Is(err, ledger.ErrNoPubKey) {
+		t.Fatalf("transfer without a key: %v", err)
+	}
+	// The account still works.
+	if pre := e.mustSubmit(a.next(t, b.addr, 1, 0)); pre.Receipt.Err != nil {
+		t.Fatal(pre.Receipt.Err)
 	}
 	replay(t, e.seq, e.st)
 }
@@ -582,11 +662,7 @@ func TestFailedSetOverflow(t *testing.T) {
 	us := e.fund(3, 1000, 12)
 	var failed [][]byte
 	for _, u := range us[:2] {
-		over := u.transfer(t, us[2].addr, 5000, 0, u.nonce)
-		if pre := e.mustSubmit(over); !errors.Is(pre.Receipt.Err, ledger.ErrInsufficientBalance) {
-			t.Fatalf("overdraft receipt: %v", pre.Receipt.Err)
-		}
-		failed = append(failed, over)
+		failed = append(failed, e.failAtExecution(u, us[2].addr))
 	}
 	check := func(when string) {
 		t.Helper()
