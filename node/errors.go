@@ -75,6 +75,8 @@ func rpcError(err error) error {
 		code, hint = CodeInvalidTx, "encode the transaction with ledger.Tx.Encode (docs/PROTOCOL.md §5)"
 	case errors.Is(err, sequencer.ErrBadSignature):
 		code, hint = CodeBadSignature, "sign with the account's L2 key for this chain id (ChangePubKey: the owner's Ethereum key)"
+	case errors.Is(err, ledger.ErrUnknownAccount):
+		code = CodeUnknownAccount
 	case errors.Is(err, sequencer.ErrWrongKey):
 		code, hint = CodeBadSignature, "sign with the account's current L2 key (velox_getAccount shows its key hash)"
 	case errors.Is(err, sequencer.ErrOverdraft):

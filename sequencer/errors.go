@@ -45,7 +45,8 @@ var (
 	// ErrWrongKey: a transfer or withdrawal is signed with a key that is
 	// not the account's, or the account has none, and no queued
 	// ChangePubKey may change that (wraps ledger.ErrWrongKey or
-	// ledger.ErrNoPubKey).
+	// ledger.ErrNoPubKey); or the account does not exist (wraps
+	// ledger.ErrUnknownAccount).
 	ErrWrongKey = errors.New("sequencer: not the account's key")
 	// ErrOverloaded: more than Config.MaxCheckQueue transactions are
 	// waiting to be checked; retry with backoff.

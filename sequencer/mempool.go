@@ -53,6 +53,8 @@ type accountQueue struct {
 	spend      uint256.Int
 	keyHash    fr.Element
 	keyChanges int
+	// owner is the account's address (zero: no such account).
+	owner common.Address
 }
 
 // committedFunc returns an account in the committed state.
@@ -60,7 +62,7 @@ type committedFunc func(uint32) (ledger.Account, error)
 
 // refresh sets q's committed view from a.
 func (q *accountQueue) refresh(a *ledger.Account) {
-	q.base, q.balance, q.keyHash = a.Nonce, a.Balance, a.PubKeyHash
+	q.base, q.balance, q.keyHash, q.owner = a.Nonce, a.Balance, a.PubKeyHash, a.Address
 }
 
 // spendOf is what tx may take from its account's balance.
@@ -219,11 +221,19 @@ func (p *mempool) add(tx *pending, committed committedFunc, included, failed fun
 	return nil
 }
 
-// admits refuses a transfer or withdrawal signed with a key that is not
-// the account's (or by an account with no key), unless a queued
-// ChangePubKey may change the key first: at execution it could only fail.
+// admits refuses what could only fail at execution: a transaction of an
+// account that does not exist, a ChangePubKey not signed by the account's
+// owner, and a transfer or withdrawal signed with a key that is not the
+// account's (or by an account with no key) unless a queued ChangePubKey
+// may change the key first. An account's owner never changes.
 func (q *accountQueue) admits(tx *pending) error {
 	t := tx.checked.Tx
+	if q.owner == (common.Address{}) {
+		return fmt.Errorf("%w: %w: account %d does not exist (deposit to your address on L1 first)", ErrWrongKey, ledger.ErrUnknownAccount, tx.account)
+	}
+	if t.Type == ledger.TxChangePubKey && tx.checked.Signer != q.owner {
+		return fmt.Errorf("%w: %w: ChangePubKey signed by %v, account %d is owned by %v", ErrBadSignature, ledger.ErrBadSignature, tx.checked.Signer, tx.account, q.owner)
+	}
 	if (t.Type != ledger.TxTransfer && t.Type != ledger.TxWithdraw) || q.keyChanges > 0 || tx.checked.KeyHash == q.keyHash {
 		return nil
 	}

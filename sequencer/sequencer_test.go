@@ -342,6 +342,23 @@ func TestAdmissionStateRules(t *testing.T) {
 	if _, err := e.submit(c.transfer(t, b.addr, 1, 0, 0)); !errors.Is(err, ErrWrongKey) || !errors.Is(err, ledger.ErrNoPubKey) {
 		t.Fatalf("transfer without a key: %v", err)
 	}
+	// A ChangePubKey not signed by the account's owner.
+	apk := a.l2.Public()
+	h, err := apk.Hash()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck := &ledger.Tx{Type: ledger.TxChangePubKey, Account: a.index, Nonce: a.nonce, NewPubKeyHash: h}
+	if err := ck.SignChangePubKey(mallory.eth, testChainID); err != nil {
+		t.Fatal(err)
+	}
+	refused(ck.Encode(), ErrBadSignature, ledger.ErrBadSignature)
+	// An account that does not exist.
+	ghost := newUser(t, nil2rng())
+	ghost.index = 200
+	if _, err := e.submit(ghost.transfer(t, b.addr, 1, 0, 0)); !errors.Is(err, ErrWrongKey) || !errors.Is(err, ledger.ErrUnknownAccount) {
+		t.Fatalf("transfer from no account: %v", err)
+	}
 	// The account still works.
 	if pre := e.mustSubmit(a.next(t, b.addr, 1, 0)); pre.Receipt.Err != nil {
 		t.Fatal(pre.Receipt.Err)
