@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -273,17 +272,9 @@ func (e *env) fund(n int, balance uint64, seed uint64) []*user {
 	var wg sync.WaitGroup
 	errs := make([]error, n)
 	for i, u := range us {
-		pk := u.l2.Public()
-		h, err := pk.Hash()
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		tx := &ledger.Tx{Type: ledger.TxChangePubKey, Account: u.index, Nonce: 0, NewPubKeyHash: h}
-		if err := tx.SignChangePubKey(u.eth, testChainID); err != nil {
-			e.t.Fatal(err)
-		}
+		raw := changeKey(e.t, u, 0, u.l2, u.eth)
 		wg.Go(func() {
-			pre, err := e.submit(tx.Encode())
+			pre, err := e.submit(raw)
 			if err == nil && pre.Receipt.Err != nil {
 				err = pre.Receipt.Err
 			}
@@ -439,6 +430,42 @@ func nil2rng() *rand.Rand {
 	return rand.New(rand.NewPCG(rngSeed, 7))
 }
 
+// submitGapped submits raw, a transaction behind a nonce gap, in the
+// background once it is queued, and returns what it ends with: an error,
+// or the receipt's (nil on success).
+func (e *env) submitGapped(raw []byte) <-chan error {
+	e.t.Helper()
+	res := make(chan error, 1)
+	go func() {
+		pre, err := e.submit(raw)
+		if err == nil {
+			err = pre.Receipt.Err
+		}
+		res <- err
+	}()
+	e.eventually("the gapped transaction queued", func() bool {
+		st, err := e.seq.Status(TxHash(raw))
+		return err == nil && st.Status == StatusQueued
+	})
+	return res
+}
+
+// changeKey returns a ChangePubKey of u's account at nonce, to the L2 key
+// of newKey, signed by signer's Ethereum key.
+func changeKey(t testing.TB, u *user, nonce uint32, newKey *ledger.PrivateKey, signer *ecdsa.PrivateKey) []byte {
+	t.Helper()
+	pk := newKey.Public()
+	h, err := pk.Hash()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx := &ledger.Tx{Type: ledger.TxChangePubKey, Account: u.index, Nonce: nonce, NewPubKeyHash: h}
+	if err := tx.SignChangePubKey(signer, testChainID); err != nil {
+		t.Fatal(err)
+	}
+	return tx.Encode()
+}
+
 // failAtExecution makes a transfer from u that passes admission but fails
 // at execution (ledger.ErrWrongKey) and returns it: the transfer, signed
 // with u's key, waits behind a nonce gap that u's ChangePubKey to a new
@@ -448,33 +475,13 @@ func (e *env) failAtExecution(u *user, to common.Address) []byte {
 	t := e.t
 	t.Helper()
 	raw := u.transfer(t, to, 1, 0, u.nonce+1)
-	res := make(chan error, 1)
-	go func() {
-		pre, err := e.submit(raw)
-		if err == nil && !errors.Is(pre.Receipt.Err, ledger.ErrWrongKey) {
-			err = fmt.Errorf("receipt %v, want ledger.ErrWrongKey", pre.Receipt.Err)
-		}
-		res <- err
-	}()
-	e.eventually("the gapped transfer queued", func() bool {
-		st, err := e.seq.Status(TxHash(raw))
-		return err == nil && st.Status == StatusQueued
-	})
+	res := e.submitGapped(raw)
 	k := newUser(t, nil2rng()) // only its L2 key is used
-	pk := k.l2.Public()
-	h, err := pk.Hash()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ck := &ledger.Tx{Type: ledger.TxChangePubKey, Account: u.index, Nonce: u.nonce, NewPubKeyHash: h}
-	if err := ck.SignChangePubKey(u.eth, testChainID); err != nil {
-		t.Fatal(err)
-	}
-	if pre := e.mustSubmit(ck.Encode()); pre.Receipt.Err != nil {
+	if pre := e.mustSubmit(changeKey(t, u, u.nonce, k.l2, u.eth)); pre.Receipt.Err != nil {
 		t.Fatalf("ChangePubKey: %v", pre.Receipt.Err)
 	}
-	if err := <-res; err != nil {
-		t.Fatal(err)
+	if err := <-res; !errors.Is(err, ledger.ErrWrongKey) {
+		t.Fatalf("gapped transfer: %v, want ledger.ErrWrongKey", err)
 	}
 	u.l2 = k.l2
 	u.nonce++

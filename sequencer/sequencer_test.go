@@ -287,16 +287,7 @@ func TestAdmissionStateRules(t *testing.T) {
 
 	// With a queued transfer of 600 + 1 (behind a nonce gap), 400 more
 	// does not fit, 300 does.
-	gapped := a.transfer(t, b.addr, 600, 1, a.nonce+1)
-	res := make(chan error, 1)
-	go func() {
-		pre, err := e.submit(gapped)
-		if err == nil {
-			err = pre.Receipt.Err
-		}
-		res <- err
-	}()
-	e.eventually("the gapped transfer queued", func() bool { return e.seq.Pending() == 1 })
+	res := e.submitGapped(a.transfer(t, b.addr, 600, 1, a.nonce+1))
 	refused(a.transfer(t, b.addr, 399, 1, a.nonce), ErrOverdraft, ledger.ErrInsufficientBalance)
 	if pre := e.mustSubmit(a.transfer(t, b.addr, 300, 1, a.nonce)); pre.Receipt.Err != nil {
 		t.Fatal(pre.Receipt.Err)
@@ -311,15 +302,7 @@ func TestAdmissionStateRules(t *testing.T) {
 
 	// Funds that arrive while a transfer of a is queued count: 98 + 500
 	// covers the queued 50 and 500 more.
-	gapped = a.transfer(t, b.addr, 50, 0, a.nonce+1)
-	go func() {
-		pre, err := e.submit(gapped)
-		if err == nil {
-			err = pre.Receipt.Err
-		}
-		res <- err
-	}()
-	e.eventually("the gapped transfer queued", func() bool { return e.seq.Pending() == 1 })
+	res = e.submitGapped(a.transfer(t, b.addr, 50, 0, a.nonce+1))
 	if pre := e.mustSubmit(b.next(t, a.addr, 500, 0)); pre.Receipt.Err != nil {
 		t.Fatal(pre.Receipt.Err)
 	}
@@ -343,16 +326,7 @@ func TestAdmissionStateRules(t *testing.T) {
 		t.Fatalf("transfer without a key: %v", err)
 	}
 	// A ChangePubKey not signed by the account's owner.
-	apk := a.l2.Public()
-	h, err := apk.Hash()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ck := &ledger.Tx{Type: ledger.TxChangePubKey, Account: a.index, Nonce: a.nonce, NewPubKeyHash: h}
-	if err := ck.SignChangePubKey(mallory.eth, testChainID); err != nil {
-		t.Fatal(err)
-	}
-	refused(ck.Encode(), ErrBadSignature, ledger.ErrBadSignature)
+	refused(changeKey(t, a, a.nonce, a.l2, mallory.eth), ErrBadSignature, ledger.ErrBadSignature)
 	// An account that does not exist.
 	ghost := newUser(t, nil2rng())
 	ghost.index = 200
