@@ -12,15 +12,15 @@ import (
 // 64 + 37 additions and no doublings instead of ~126 doublings and ~110
 // additions.
 //
-// Cost and payoff (BenchmarkHotComb, BenchmarkVerify): building a comb
-// takes about 190 µs (448 additions, 64 doublings, one batched inversion)
-// and a hot verification is about 22 µs faster than a cold one (44 vs
-// 66 µs), so a comb pays for itself after about 9 signatures. hotThreshold
+// Cost and payoff (BenchmarkHotComb, BenchmarkVerify; 2026-11-24): building
+// a comb takes about 200 µs (448 additions, 64 doublings, one batched
+// inversion) and a hot verification is about 23 µs faster than a cold one
+// (41 vs 64 µs), so a comb pays for itself after about 9 signatures. hotThreshold
 // follows the ski-rental rule (buy once the rent paid equals the price): a
 // key that has signed 8 times is likely to sign as often again, and a key
 // that never does has cost at most about twice the optimum. Only valid
 // signatures count, so invalid ones cannot make a key hot. The build runs
-// in the verification that reaches the threshold, adding ~190 µs to it.
+// in the verification that reaches the threshold, adding ~200 µs to it.
 
 // hotCombW is the window width of hot-key combs: 64 windows of 8 points of
 // 96 bytes, 48 KiB per key. w = 5 (51 windows of 16 points, 78 KiB per key,
