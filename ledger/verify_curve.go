@@ -293,13 +293,31 @@ func newComb(p *twistededwards.PointAffine, w uint) *comb {
 }
 
 // addMul sets acc = acc + [k]P with one addition per nonzero digit.
+//
+// It copies the digits' table entries out first and adds them after: the
+// copies do not depend on one another, so their cache misses overlap,
+// where fetching each entry just before its addition would wait for the
+// misses one by one (a key's comb is 48 KiB and the base comb 222 KiB:
+// out of the nearer caches in a node verifying many keys).
 func (c *comb) addMul(acc *extPoint, k *[32]byte) {
 	var digits [64]int16
 	d := digits[:windows(c.w)]
 	recode(k, c.w, d)
 	half := 1 << (c.w - 1)
+	var pts [64]niels
+	var neg [64]uint
+	n := 0
 	for i, x := range d {
-		acc.addDigit(c.pts[i*half:(i+1)*half], int(x))
+		if x == 0 {
+			continue
+		}
+		s := int(x) >> (strconv.IntSize - 1) // 0 or -1
+		pts[n] = c.pts[i*half+(int(x)^s)-s-1]
+		neg[n] = uint(s & 1)
+		n++
+	}
+	for i := range n {
+		acc.addNielsSigned(&pts[i], neg[i])
 	}
 }
 

@@ -859,3 +859,36 @@ func BenchmarkCombAddMul(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkVerifyChallengeManyKeys is the hot check as a busy node sees it:
+// 256 hot keys (12 MiB of combs, beyond the caches), one signature each
+// in turn, so that most table entries come from memory.
+func BenchmarkVerifyChallengeManyKeys(b *testing.B) {
+	const keys = 256
+	setHot(b, 1, maxHotKeys)
+	baseComb()
+	dks := make([]*decodedKey, keys)
+	rs := make([]twistededwards.PointAffine, keys)
+	ss := make([][32]byte, keys)
+	hs := make([]fr.Element, keys)
+	for i := range keys {
+		k := newUser(b, fmt.Sprintf("many %d", i)).l2
+		pub := k.Public()
+		dk, err := pub.decoded()
+		if err != nil {
+			b.Fatal(err)
+		}
+		r, s, h := challenges(b, k, 1)
+		dks[i], rs[i], ss[i], hs[i] = dk, r[0], s[0], h[0]
+		if !dk.verifyChallenge(&rs[i], &ss[i], &hs[i]) || !isHot(b, pub) {
+			b.Fatal("key did not become hot")
+		}
+	}
+	i := 0
+	for b.Loop() {
+		if !dks[i].verifyChallenge(&rs[i], &ss[i], &hs[i]) {
+			b.Fatal("rejected")
+		}
+		i = (i + 1) % keys
+	}
+}
