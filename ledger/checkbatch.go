@@ -20,7 +20,7 @@ func CheckBatch(txs []*Tx, p Params) []*Checked {
 		s   [32]byte
 		msg fr.Element
 	}
-	var sigs []sigCheck
+	sigs := make([]sigCheck, 0, len(txs))
 	for i, tx := range txs {
 		c := &Checked{Tx: tx}
 		out[i] = c
@@ -44,8 +44,8 @@ func CheckBatch(txs []*Tx, p Params) []*Checked {
 	}
 	msgs := hashLanes(msgIn)
 	// The challenges of the signatures that decode.
-	var ok []int
-	var chIn [][5]fr.Element
+	ok := make([]int, 0, len(sigs))
+	chIn := make([][5]fr.Element, 0, len(sigs))
 	for i := range sigs {
 		sc := &sigs[i]
 		sc.msg = msgs[i]

@@ -11,6 +11,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/rpc"
+	"github.com/holiman/uint256"
 
 	"github.com/veloxlabs/velox/ledger"
 	"github.com/veloxlabs/velox/sequencer"
@@ -167,12 +168,13 @@ func (a *veloxAPI) SendTransaction(ctx context.Context, raw hexutil.Bytes) (*Pre
 	if len(raw) == 0 {
 		return nil, invalidParams("empty transaction: pass the hex of ledger.Tx.Encode()")
 	}
-	if err := a.n.precheck(raw); err != nil {
+	tx, err := a.n.precheck(raw)
+	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, a.n.cfg.SendTimeout)
 	defer cancel()
-	pre, err := a.n.seq.Submit(ctx, raw)
+	pre, err := a.n.seq.SubmitDecoded(ctx, raw, tx)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			return nil, &Error{Code: CodeTimeout, Msg: fmt.Sprintf("no preconfirmation within %v; transaction %v may still be included: poll velox_getTransactionStatus",
@@ -292,28 +294,35 @@ func (a *veloxAPI) ProverStatus() ProverStatusJSON {
 	return s
 }
 
-// precheck rejects, before admission, a transfer or withdrawal that is the
-// account's next transaction and that the account cannot pay: the
-// sequencer would preconfirm it as failed, which helps no one. Later
-// nonces are left to execution (earlier pending transactions change the
-// balance).
-func (n *Node) precheck(raw []byte) error {
+// precheck rejects, before the signature check, a transfer or withdrawal
+// of an account that does not exist, or that is the account's next
+// transaction and that its committed balance cannot pay: cheap refusals
+// that spare the check's CPU. Later nonces are left to the sequencer's
+// admission, which counts the account's pending transactions. It returns
+// raw decoded, or nil if it does not decode (the sequencer reports that).
+func (n *Node) precheck(raw []byte) (*ledger.Tx, error) {
 	tx, err := ledger.DecodeTx(raw)
-	if err != nil || (tx.Type != ledger.TxTransfer && tx.Type != ledger.TxWithdraw) {
-		return nil // the sequencer reports it
+	if err != nil {
+		return nil, nil
+	}
+	if tx.Type != ledger.TxTransfer && tx.Type != ledger.TxWithdraw {
+		return tx, nil
 	}
 	acc, err := n.seq.Account(tx.Account)
 	if errors.Is(err, sequencer.ErrNotFound) {
-		return &Error{Code: CodeUnknownAccount, Msg: fmt.Sprintf("account %d does not exist: deposit to your address on L1 first", tx.Account),
+		return nil, &Error{Code: CodeUnknownAccount, Msg: fmt.Sprintf("account %d does not exist: deposit to your address on L1 first", tx.Account),
 			Data: map[string]string{"rule": "unknownAccount"}}
 	}
 	if err != nil || tx.Nonce != acc.Nonce {
-		return nil
+		return tx, nil
 	}
-	need := new(big.Int).Add(tx.Amount.ToBig(), tx.Fee.ToBig())
-	if have := acc.Balance.ToBig(); have.Cmp(need) < 0 {
-		return &Error{Code: CodeInsufficient, Msg: fmt.Sprintf("insufficient balance: account %d has %v wei, the transaction needs %v (amount + fee)", tx.Account, have, need),
+	var need uint256.Int
+	if _, overflow := need.AddOverflow(&tx.Amount, &tx.Fee); overflow || acc.Balance.Lt(&need) {
+		if overflow {
+			need.SetAllOne()
+		}
+		return nil, &Error{Code: CodeInsufficient, Msg: fmt.Sprintf("insufficient balance: account %d has %v wei, the transaction needs %v (amount + fee)", tx.Account, acc.Balance.Dec(), need.Dec()),
 			Data: map[string]string{"rule": "insufficientBalance"}}
 	}
-	return nil
+	return tx, nil
 }

@@ -233,15 +233,26 @@ func (s *Sequencer) Err() error {
 // verification (ErrBadSignature, ErrInvalid), included duplicates
 // (ErrDuplicate), the nonce against the committed state and the account's
 // queue (ErrNonceTooLow, ErrNonceGap, ErrNonceInUse) and the limits
-// (ErrAccountQueueFull, ErrMempoolFull). Rules that depend on state other than the nonce (unknown account, key, balance, overflow,
-// tree full) are checked at execution and yield a failed receipt. A
-// rejected transaction changes nothing.
+// (ErrAccountQueueFull, ErrMempoolFull), and what could only fail at
+// execution given the committed state and the account's queue: an account
+// that does not exist or a key that is not the account's (ErrWrongKey,
+// ErrBadSignature for a ChangePubKey), an overdraft (ErrOverdraft). What
+// still breaks a rule at execution (a key a queued ChangePubKey replaces,
+// a full tree, an overflow) yields a failed receipt. A rejected
+// transaction changes nothing.
 //
 // If ctx ends first Submit returns ctx.Err(), but the transaction stays
 // queued and may still be included (query Status). A transaction still
 // queued at Stop fails with ErrShuttingDown; one waiting too long for a
 // nonce gap to fill with ErrExpired.
 func (s *Sequencer) Submit(ctx context.Context, raw []byte) (*Preconfirmation, error) {
+	return s.SubmitDecoded(ctx, raw, nil)
+}
+
+// SubmitDecoded is Submit for a caller that has already decoded raw: tx is
+// ledger.DecodeTx(raw), or nil to have it decoded here. The sequencer
+// keeps tx; the caller must not change it.
+func (s *Sequencer) SubmitDecoded(ctx context.Context, raw []byte, tx *ledger.Tx) (*Preconfirmation, error) {
 	start := time.Now()
 	if !s.running.Load() {
 		return nil, ErrShuttingDown
@@ -249,9 +260,11 @@ func (s *Sequencer) Submit(ctx context.Context, raw []byte) (*Preconfirmation, e
 	if len(raw) > ledger.MaxTxSize {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(raw), ledger.MaxTxSize)
 	}
-	tx, err := ledger.DecodeTx(raw)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+	if tx == nil {
+		var err error
+		if tx, err = ledger.DecodeTx(raw); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+		}
 	}
 	hash := TxHash(raw)
 	if s.pool.has(hash) {
