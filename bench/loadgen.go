@@ -41,7 +41,8 @@ type loadgenResult struct {
 	FirstErr string  `json:"first_err,omitempty"`
 	Late     int     `json:"late_sends"` // requests sent more than 1 ms after their scheduled time
 	LastDone int64   `json:"last_done_ns"`
-	CPU      int64   `json:"cpu_ns"` // the child's CPU during the sending loop
+	CPU      int64   `json:"cpu_ns"`        // the child's CPU during the sending loop
+	Start    int64   `json:"start_unix_ns"` // when request 0 was scheduled
 }
 
 // LoadgenMain makes this process the RPC benchmark's load generator child
@@ -135,6 +136,7 @@ func sendOpenLoop(ctx context.Context, lc *loadClient, reqs [][]byte, rate int) 
 	interval := float64(time.Second) / float64(rate)
 	cpu0 := cpuTime()
 	start := time.Now().Add(time.Millisecond)
+	res.Start = start.UnixNano()
 	for i := 0; i < n; {
 		now := time.Now()
 		for ; i < n; i++ {

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -48,13 +49,45 @@ const (
 // latencyDump, if set (by BenchmarkSequencerRPC), is the path prefix of a
 // file of each rate's per-request latencies, one per line in
 // microseconds, in the order they were scheduled (request i at i/rate
-// seconds): for finding when slow requests happen.
+// seconds after the first): for finding when slow requests happen. The
+// first line is "# start S": the first request's scheduled time in
+// seconds since this process started, the clock of GODEBUG=gctrace=1's
+// "@…s", so that slow requests can be matched with garbage collections.
 var latencyDump string
 
+// processStart is when this process started, to 10 ms on Linux
+// (/proc/self/stat, in clock ticks of 1/100 s); elsewhere, when this
+// package was initialized, which can be a few hundred milliseconds later
+// (the dependencies' initialization comes first).
+var processStart = func() time.Time {
+	now := time.Now()
+	stat, err1 := os.ReadFile("/proc/self/stat")
+	up, err2 := os.ReadFile("/proc/uptime")
+	if err1 != nil || err2 != nil {
+		return now
+	}
+	// The command name (field 2) may hold spaces: fields count from ")".
+	f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+	uf := strings.Fields(string(up))
+	if len(f) < 20 || len(uf) < 1 {
+		return now
+	}
+	ticks, err1 := strconv.ParseInt(f[19], 10, 64) // field 22, starttime
+	uptime, err2 := strconv.ParseFloat(uf[0], 64)
+	if err1 != nil || err2 != nil {
+		return now
+	}
+	age := time.Duration((uptime - float64(ticks)/100) * float64(time.Second))
+	if age < 0 || age > time.Hour {
+		return now
+	}
+	return now.Add(-age)
+}()
+
 // dumpLatencies writes lat (nanoseconds) to path in microseconds, one per
-// line.
-func dumpLatencies(path string, lat []int64) error {
-	var buf []byte
+// line, after the start line (see latencyDump).
+func dumpLatencies(path string, start time.Time, lat []int64) error {
+	buf := fmt.Appendf(nil, "# start %.3f\n", start.Sub(processStart).Seconds())
 	for _, l := range lat {
 		buf = strconv.AppendInt(buf, l/1000, 10)
 		buf = append(buf, '\n')
@@ -421,7 +454,7 @@ func runSequencerRPC(ctx context.Context, rates []int, dur time.Duration, users 
 			return err
 		}
 		if latencyDump != "" {
-			if err := dumpLatencies(fmt.Sprintf("%s.%d", latencyDump, rate), g.Latency); err != nil {
+			if err := dumpLatencies(fmt.Sprintf("%s.%d", latencyDump, rate), time.Unix(0, g.Start), g.Latency); err != nil {
 				return err
 			}
 		}
