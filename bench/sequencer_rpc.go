@@ -12,6 +12,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strconv"
 	"strings"
@@ -117,6 +118,17 @@ func writeHeapProfile(path string) error {
 // rpcCPUProfile, if set (by BenchmarkSequencerRPC), is the path prefix of
 // a CPU profile of the node's process written for each rate's run.
 var rpcCPUProfile string
+
+// rpcTrace, if set (by BenchmarkSequencerRPC), is the path prefix of an
+// execution trace (runtime/trace) of the node's process written for each
+// rate's run: where the scheduler, the collector and system calls were
+// when requests were slow.
+var rpcTrace string
+
+// rpcExtraProcs is what the node's process adds to GOMAXPROCS for the
+// run, as `velox node` does (see node.DefaultExtraProcs); set by
+// BenchmarkSequencerRPC for A/B runs.
+var rpcExtraProcs = node.DefaultExtraProcs
 
 // rpcCheckLinger, if not zero (set by BenchmarkSequencerRPC), is the node's
 // MaxCheckLinger: for A/B runs.
@@ -399,6 +411,9 @@ func runSequencerRPC(ctx context.Context, rates []int, dur time.Duration, users 
 		return err
 	}
 	defer os.RemoveAll(dir)
+	restore, procs := node.AddProcs(rpcExtraProcs)
+	defer restore()
+	log.Info("bench: node process", "GOMAXPROCS", procs)
 	b, err := startRPCBench(ctx, dir, users, log)
 	if err != nil {
 		return err
@@ -432,6 +447,22 @@ func runSequencerRPC(ctx context.Context, rates []int, dur time.Duration, users 
 				return err
 			}
 			stopProfile = func() { pprof.StopCPUProfile(); f.Close() }
+		}
+		if rpcTrace != "" {
+			f, err := os.Create(fmt.Sprintf("%s.%d", rpcTrace, rate))
+			if err != nil {
+				stopProfile()
+				lj.close()
+				return err
+			}
+			if err := trace.Start(f); err != nil {
+				f.Close()
+				stopProfile()
+				lj.close()
+				return err
+			}
+			stopCPU := stopProfile
+			stopProfile = func() { trace.Stop(); f.Close(); stopCPU() }
 		}
 		before := b.blockStats()
 		// This process now runs only the node (and its embedded L1): its

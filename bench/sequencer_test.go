@@ -28,7 +28,10 @@ func TestMain(m *testing.M) {
 // VELOX_BENCH_LATENCIES=/tmp/lat writes each rate's per-request latencies
 // to /tmp/lat.RATE (see latencyDump); VELOX_BENCH_CHECK_LINGER sets the
 // node's --max-check-linger (e.g. -1ns to turn lingering off);
-// VELOX_BENCH_MEMPROFILE=/tmp/mem writes a heap profile after each rate.
+// VELOX_BENCH_MEMPROFILE=/tmp/mem writes a heap profile after each rate;
+// VELOX_BENCH_TRACE=/tmp/trace an execution trace of each rate's run;
+// VELOX_BENCH_EXTRA_PROCS=0 runs the node's process without the P that
+// `velox node` adds for disk syncs (node.DefaultExtraProcs).
 func BenchmarkSequencerRPC(b *testing.B) {
 	rates, secs := []int{2000}, envInt("VELOX_BENCH_SECONDS", 5)
 	if v := os.Getenv("VELOX_BENCH_RATES"); v != "" {
@@ -43,6 +46,7 @@ func BenchmarkSequencerRPC(b *testing.B) {
 	}
 	rpcCPUProfile = os.Getenv("VELOX_BENCH_CPUPROFILE")
 	rpcMemProfile = os.Getenv("VELOX_BENCH_MEMPROFILE")
+	rpcTrace = os.Getenv("VELOX_BENCH_TRACE")
 	latencyDump = os.Getenv("VELOX_BENCH_LATENCIES")
 	if v := os.Getenv("VELOX_BENCH_CHECK_LINGER"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -50,6 +54,13 @@ func BenchmarkSequencerRPC(b *testing.B) {
 			b.Fatalf("VELOX_BENCH_CHECK_LINGER: %v", err)
 		}
 		rpcCheckLinger = d
+	}
+	if v := os.Getenv("VELOX_BENCH_EXTRA_PROCS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			b.Fatalf("VELOX_BENCH_EXTRA_PROCS: %v", err)
+		}
+		rpcExtraProcs = n
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	for b.Loop() {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"time"
 
 	"github.com/ethereum/go-ethereum/crypto"
@@ -45,6 +46,7 @@ func nodeCommand() *cli.Command {
 			&cli.StringFlag{Name: "nats.url", Usage: "external NATS (JetStream) server for the proving queue; empty embeds one", EnvVars: []string{"VELOX_NATS_URL"}},
 			&cli.StringFlag{Name: "nats.addr", Value: dist.DefaultAddr, Usage: "embedded NATS server listen address (prover workers connect here)", EnvVars: []string{"VELOX_NATS_ADDR"}},
 			&cli.DurationFlag{Name: "nats.ack-wait", Value: dist.DefaultAckWait, Usage: "a worker silent this long loses its job to another worker", EnvVars: []string{"VELOX_NATS_ACK_WAIT"}},
+			&cli.IntFlag{Name: "extra-procs", Value: node.DefaultExtraProcs, Usage: "Go scheduler slots (GOMAXPROCS) above the CPU count, so that CPUs keep running while a thread waits for a disk sync (0: none; a GOMAXPROCS environment variable overrides)", EnvVars: []string{"VELOX_EXTRA_PROCS"}},
 			&cli.BoolFlag{Name: "prover.local", Value: true, Usage: "also prove in this process (--prover.local=false leaves proving to `velox prover` workers)", EnvVars: []string{"VELOX_PROVER_LOCAL"}},
 		},
 		Action: runNode,
@@ -93,6 +95,8 @@ func runNode(c *cli.Context) error {
 	}
 	log := slog.Default()
 	accel.LogSelection(log)
+	_, procs := node.AddProcs(c.Int("extra-procs"))
+	log.Info("scheduler", "GOMAXPROCS", procs, "cpus", runtime.NumCPU())
 	n, err := node.New(cfg, log)
 	if err != nil {
 		return err
