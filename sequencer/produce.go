@@ -3,7 +3,6 @@ package sequencer
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
@@ -270,7 +269,7 @@ func (s *Sequencer) build(l *layer, res *executor.Result, h head, ob openBatch, 
 
 	// The open batch after this block; if the block closes it, the
 	// batch's fees are credited in the group's write, after its entries.
-	ob.ops, ob.hashes = slices.Clip(ob.ops), slices.Clip(ob.hashes)
+	ob.own(s.cfg.Slots)
 	for i := range mb.Receipts {
 		r := &mb.Receipts[i]
 		if r.Err != nil {
@@ -286,6 +285,7 @@ func (s *Sequencer) build(l *layer, res *executor.Result, h head, ob openBatch, 
 		ob.hashes = append(ob.hashes, r.TxHash)
 		ob.used += r.Op.Type.Chunks()
 	}
+	ob.claim()
 	b.batch = ob
 	l.apply(res.Writes, res.NextIndex)
 	if cutAfter {

@@ -4,6 +4,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/veloxlabs/velox/ledger"
 )
 
 // writeMetrics records the commit time of each mini-block: the mini-blocks
@@ -102,5 +106,46 @@ func TestReadyDoesNotWaitForTick(t *testing.T) {
 		if d := time.Since(start); d > 10*time.Second {
 			t.Fatalf("preconfirmed after %v with an hourly tick", d)
 		}
+	}
+}
+
+// TestOpenBatchAppendsDoNotAlias checks the open batch's copy-on-extend
+// rule: mini-blocks append to the batch's arrays in place, but a batch
+// value that was already extended never sees its operations change when
+// another mini-block is built on it.
+func TestOpenBatchAppendsDoNotAlias(t *testing.T) {
+	s := &Sequencer{cfg: Config{Slots: 4}}
+	op := func(n uint32) ledger.Op { return ledger.Op{Type: ledger.OpTransfer, Account: n} }
+	extend := func(ob openBatch, n uint32) openBatch {
+		ob.own(s.cfg.Slots)
+		ob.ops = append(ob.ops, op(n))
+		ob.hashes = append(ob.hashes, common.Hash{byte(n)})
+		ob.claim()
+		return ob
+	}
+	base := s.newOpenBatch(1, 1)
+	a := extend(base, 1)
+	a2 := extend(a, 2)
+	if &a2.ops[0] != &a.ops[0] {
+		t.Fatal("extending the longest copy copied the arrays")
+	}
+	// A second block on a (a retry, or a fork): a2's operations stay.
+	b := extend(a, 3)
+	if a2.ops[1].Account != 2 || a2.hashes[1] != (common.Hash{2}) {
+		t.Fatalf("a2 changed: %+v", a2.ops[1])
+	}
+	if b.ops[1].Account != 3 || b.ops[0].Account != 1 || len(b.ops) != 2 {
+		t.Fatalf("b = %+v", b.ops)
+	}
+	// And on the empty base again.
+	c := extend(base, 4)
+	if a.ops[0].Account != 1 || c.ops[0].Account != 4 || cap(c.ops) < s.cfg.Slots {
+		t.Fatalf("a %+v, c %+v", a.ops, c.ops)
+	}
+	// A batch without a claim counter (rebuilt at recovery) copies once.
+	r := openBatch{ops: []ledger.Op{op(5)}, hashes: []common.Hash{{5}}}
+	r2 := extend(r, 6)
+	if len(r.ops) != 1 || r2.ops[1].Account != 6 || r2.claimed == nil {
+		t.Fatalf("r2 %+v", r2.ops)
 	}
 }

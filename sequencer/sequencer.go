@@ -87,14 +87,37 @@ type openBatch struct {
 	used       int
 	firstBlock uint64
 	firstAt    time.Time
+	// claimed is how far ops and hashes' backing arrays have been
+	// extended by appends from any copy of this batch. A mini-block
+	// appends in place only when it extends the longest copy (claimed
+	// equals its length); otherwise it copies first, so a batch value
+	// that another mini-block was built on never sees its elements
+	// change. Nil (a batch rebuilt at recovery) always copies once.
+	claimed *int
 }
 
 // newOpenBatch returns the empty batch number, whose first mini-block will
 // be firstBlock, with room for as many operations as it has slots.
 func (s *Sequencer) newOpenBatch(number, firstBlock uint64) openBatch {
-	return openBatch{number: number, firstBlock: firstBlock,
+	return openBatch{number: number, firstBlock: firstBlock, claimed: new(int),
 		ops: make([]ledger.Op, 0, s.cfg.Slots), hashes: make([]common.Hash, 0, s.cfg.Slots)}
 }
+
+// own makes ob's backing arrays safe to append to: it copies them (with
+// room for slots operations) unless ob is the longest extension of them.
+// Call claim after appending.
+func (ob *openBatch) own(slots int) {
+	if ob.claimed != nil && *ob.claimed == len(ob.ops) && len(ob.hashes) == len(ob.ops) {
+		return
+	}
+	n := max(slots, len(ob.ops))
+	ob.ops = append(make([]ledger.Op, 0, n), ob.ops...)
+	ob.hashes = append(make([]common.Hash, 0, n), ob.hashes...)
+	ob.claimed = new(int)
+}
+
+// claim records ob's appends (after own).
+func (ob *openBatch) claim() { *ob.claimed = len(ob.ops) }
 
 // New returns a stopped sequencer over st, which must stay open while it
 // runs; Start it. It fails with an error wrapping ErrConfig if cfg is bad
