@@ -130,6 +130,10 @@ var rpcTrace string
 // BenchmarkSequencerRPC for A/B runs.
 var rpcExtraProcs = node.DefaultExtraProcs
 
+// rpcBlockLinger, if not zero (set by BenchmarkSequencerRPC), is the node's
+// MaxBlockLinger: for A/B runs.
+var rpcBlockLinger time.Duration
+
 // rpcCheckLinger, if not zero (set by BenchmarkSequencerRPC), is the node's
 // MaxCheckLinger: for A/B runs.
 var rpcCheckLinger time.Duration
@@ -144,6 +148,7 @@ func rpcConfig(dataDir string) node.Config {
 		L1:             node.L1Config{EmbeddedBlockTime: time.Second, Confirmations: 1, PollInterval: 100 * time.Millisecond},
 		NATS:           node.NATSConfig{Addr: "127.0.0.1:0"}, // never the default port another node may hold
 		MaxCheckLinger: rpcCheckLinger,
+		MaxBlockLinger: rpcBlockLinger,
 	}
 }
 

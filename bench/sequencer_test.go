@@ -27,7 +27,8 @@ func TestMain(m *testing.M) {
 // /tmp/cpu.RATE (the load generator is a child process: see TestMain);
 // VELOX_BENCH_LATENCIES=/tmp/lat writes each rate's per-request latencies
 // to /tmp/lat.RATE (see latencyDump); VELOX_BENCH_CHECK_LINGER sets the
-// node's --max-check-linger (e.g. -1ns to turn lingering off);
+// node's --max-check-linger (e.g. -1ns to turn lingering off) and
+// VELOX_BENCH_BLOCK_LINGER its --max-block-linger;
 // VELOX_BENCH_MEMPROFILE=/tmp/mem writes a heap profile after each rate;
 // VELOX_BENCH_TRACE=/tmp/trace an execution trace of each rate's run;
 // VELOX_BENCH_EXTRA_PROCS=0 runs the node's process without the P that
@@ -54,6 +55,13 @@ func BenchmarkSequencerRPC(b *testing.B) {
 			b.Fatalf("VELOX_BENCH_CHECK_LINGER: %v", err)
 		}
 		rpcCheckLinger = d
+	}
+	if v := os.Getenv("VELOX_BENCH_BLOCK_LINGER"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			b.Fatalf("VELOX_BENCH_BLOCK_LINGER: %v", err)
+		}
+		rpcBlockLinger = d
 	}
 	if v := os.Getenv("VELOX_BENCH_EXTRA_PROCS"); v != "" {
 		n, err := strconv.Atoi(v)

@@ -168,7 +168,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	}
 	n.seq, err = sequencer.New(n.st, sequencer.Config{
 		Params: ccfg.Params(), Key: key, FeeOwner: seqAddr, BlockTime: cfg.BlockTime, BatchTimeout: cfg.BatchTimeout,
-		MaxPoolTxs: cfg.MaxPoolTxs, MaxCheckQueue: cfg.MaxCheckQueue, MaxCheckLinger: cfg.MaxCheckLinger, Slots: cfg.Slots, PriorityOps: n.deposits, Prover: n.prover.d,
+		MaxPoolTxs: cfg.MaxPoolTxs, MaxCheckQueue: cfg.MaxCheckQueue, MaxCheckLinger: cfg.MaxCheckLinger, MaxBlockLinger: cfg.MaxBlockLinger, Slots: cfg.Slots, PriorityOps: n.deposits, Prover: n.prover.d,
 		Settler: &settler{sub: sub, m: n.m, exodus: &n.exodus}, Log: n.log, Metrics: n.m,
 	})
 	if err != nil {

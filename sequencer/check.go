@@ -222,6 +222,9 @@ type timing struct {
 	// stepStart is when the running step of the mini-block loop took the
 	// ready transactions (unix nanoseconds), zero between steps.
 	stepStart atomic.Int64
+	// lingerEnd is when the loop's block linger ends (unix nanoseconds),
+	// zero when it is not lingering.
+	lingerEnd atomic.Int64
 	// step is the moving average of the duration of the steps that
 	// produced mini-blocks; check of the check time per transaction (ns).
 	step, check atomic.Int64

@@ -21,6 +21,8 @@ func (s *Sequencer) loop(ctx context.Context) {
 	defer tick.Stop()
 	sweep := time.NewTicker(min(s.cfg.QueueTTL/4+time.Millisecond, time.Second))
 	defer sweep.Stop()
+	linger := time.NewTimer(time.Hour)
+	linger.Stop()
 	var err error
 	for err == nil {
 		select {
@@ -38,6 +40,7 @@ func (s *Sequencer) loop(ctx context.Context) {
 		case <-tick.C:
 		case <-s.pool.ready:
 		}
+		s.blockLinger(linger)
 		s.timing.stepStart.Store(time.Now().UnixNano())
 		err = s.step(ctx)
 		s.timing.stepStart.Store(0)
@@ -57,6 +60,50 @@ func (s *Sequencer) failAll(err error) {
 func (s *Sequencer) deliverDropped(ds []dropped) {
 	for _, d := range ds {
 		d.tx.done <- outcome{err: d.err}
+	}
+}
+
+// blockTarget is the number of ready transactions that ends a block
+// linger at once.
+const blockTarget = 2 * checkBatch
+
+// blockLingerFor returns how long the loop may wait for more transactions
+// before a step, given the mean time between arrivals: Config.MaxBlockLinger
+// if at least two more are expected within it, else zero.
+func (s *Sequencer) blockLingerFor(gap time.Duration) time.Duration {
+	if f := s.knobs.blockLinger.Load(); f != nil {
+		return (*f)()
+	}
+	if w := s.cfg.MaxBlockLinger; w > 0 && gap > 0 && gap*2 <= w {
+		return w
+	}
+	return 0
+}
+
+// blockLinger waits, if transactions are ready and the arrival rate calls
+// for it (blockLingerFor), until blockTarget transactions are ready, the linger ends or the
+// sequencer stops. No step runs while it waits, so checks do not linger
+// (lingerUntil): the loop is the one waiting for transactions.
+func (s *Sequencer) blockLinger(t *time.Timer) {
+	s.checks.mu.Lock()
+	gap := s.checks.gap
+	s.checks.mu.Unlock()
+	w := s.blockLingerFor(gap)
+	if n := s.pool.readyCount(); w <= 0 || n == 0 || n >= blockTarget {
+		return
+	}
+	s.timing.lingerEnd.Store(time.Now().Add(w).UnixNano())
+	defer s.timing.lingerEnd.Store(0)
+	t.Reset(w)
+	defer t.Stop()
+	for s.pool.readyCount() < blockTarget {
+		select {
+		case <-s.pool.ready:
+		case <-t.C:
+			return
+		case <-s.stop:
+			return
+		}
 	}
 }
 

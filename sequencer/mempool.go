@@ -129,6 +129,13 @@ func (p *mempool) size() int {
 	return len(p.mu.byHash)
 }
 
+// readyCount is the number of ready transactions.
+func (p *mempool) readyCount() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.mu.ready
+}
+
 // add queues tx. The functions it is given are called under the pool lock,
 // so that they agree with the queue bases the mini-block loop updates
 // after each commit (a committed transaction leaves byHash only then):

@@ -1,6 +1,8 @@
 package sequencer
 
 import (
+	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -147,5 +149,99 @@ func TestOpenBatchAppendsDoNotAlias(t *testing.T) {
 	r2 := extend(r, 6)
 	if len(r.ops) != 1 || r2.ops[1].Account != 6 || r2.claimed == nil {
 		t.Fatalf("r2 %+v", r2.ops)
+	}
+}
+
+// TestBlockLinger: while the loop lingers, transactions that arrive join
+// the waiting mini-block; blockTarget ready transactions end the linger at
+// once; a stop during a linger still includes what waits.
+func TestBlockLinger(t *testing.T) {
+	e := newEnv(t, nil, nil)
+	us := e.fund(blockTarget+4, 1_000_000, 21)
+	linger := func(d time.Duration) {
+		f := func() time.Duration { return d }
+		e.seq.knobs.blockLinger.Store(&f)
+	}
+	// spaced submits three transactions 30 ms apart and returns their
+	// mini-blocks.
+	spaced := func(us []*user) []uint64 {
+		blocks := make([]uint64, len(us))
+		var wg sync.WaitGroup
+		for i, u := range us {
+			raw := u.next(t, us[(i+1)%len(us)].addr, 1, 1)
+			wg.Go(func() { blocks[i] = e.mustSubmit(raw).Receipt.Block })
+			time.Sleep(30 * time.Millisecond)
+		}
+		wg.Wait()
+		return blocks
+	}
+
+	linger(0)
+	if b := spaced(us[:3]); b[0] == b[1] || b[1] == b[2] {
+		t.Fatalf("without lingering, transactions 30 ms apart shared mini-blocks %v", b)
+	}
+	linger(time.Second)
+	if b := spaced(us[:3]); b[0] != b[1] || b[1] != b[2] {
+		t.Fatalf("lingering, transactions 30 ms apart got mini-blocks %v, want one", b)
+	}
+
+	// blockTarget ready transactions end an hour's linger.
+	linger(time.Hour)
+	errs := make([]error, blockTarget)
+	var wg sync.WaitGroup
+	for i, u := range us[:blockTarget] {
+		raw := u.next(t, us[blockTarget].addr, 1, 1)
+		wg.Go(func() { _, errs[i] = e.submit(raw) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+
+	// A stop ends a linger; the waiting transaction is included.
+	u := us[blockTarget+1]
+	raw := u.next(t, us[0].addr, 1, 1)
+	done := make(chan error, 1)
+	go func() {
+		pre, err := e.submit(raw)
+		if err == nil && !pre.Receipt.OK() {
+			err = pre.Receipt.Err
+		}
+		done <- err
+	}()
+	e.eventually("lingering with the transaction ready", func() bool {
+		return e.seq.timing.lingerEnd.Load() != 0 && e.seq.pool.readyCount() == 1
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.seq.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("transaction waiting in a linger at stop: %v", err)
+	}
+}
+
+// TestBlockLingerRule covers when the loop lingers and how check
+// lingering yields to it.
+func TestBlockLingerRule(t *testing.T) {
+	s := &Sequencer{cfg: Config{MaxBlockLinger: 800 * time.Microsecond, MaxCheckLinger: time.Millisecond}, timing: newTiming()}
+	for _, c := range []struct {
+		gap  time.Duration
+		want time.Duration
+	}{{0, 0}, {200 * time.Microsecond, 800 * time.Microsecond}, {400 * time.Microsecond, 800 * time.Microsecond}, {401 * time.Microsecond, 0}} {
+		if got := s.blockLingerFor(c.gap); got != c.want {
+			t.Errorf("gap %v: linger %v, want %v", c.gap, got, c.want)
+		}
+	}
+	s.cfg.MaxBlockLinger = -1
+	if got := s.blockLingerFor(time.Microsecond); got != 0 {
+		t.Errorf("disabled: linger %v", got)
+	}
+
+	// While the loop lingers, checks do not.
+	s.timing.lingerEnd.Store(time.Now().Add(time.Millisecond).UnixNano())
+	if got := s.lingerUntil(time.Now(), 100*time.Microsecond); !got.IsZero() {
+		t.Fatalf("check linger during a block linger: until %v", got)
 	}
 }

@@ -76,6 +76,8 @@ type Sequencer struct {
 		holdCuts atomic.Bool
 		// lingerUntil, if set, replaces Sequencer.lingerUntil.
 		lingerUntil atomic.Pointer[func() time.Time]
+		// blockLinger, if set, replaces Sequencer.blockLingerFor.
+		blockLinger atomic.Pointer[func() time.Duration]
 	}
 }
 

@@ -37,6 +37,7 @@ func nodeCommand() *cli.Command {
 			&cli.DurationFlag{Name: "block-time", Value: 10 * time.Millisecond, Usage: "how often the sequencer looks for deposits and batch timeouts (transactions do not wait for it)", EnvVars: []string{"VELOX_BLOCK_TIME"}},
 			&cli.IntFlag{Name: "max-check-queue", Value: 0, Usage: "refuse new transactions (error -38015, retry later) while more than this many wait for signature checks (0: default 1024)", EnvVars: []string{"VELOX_MAX_CHECK_QUEUE"}},
 			&cli.DurationFlag{Name: "max-check-linger", Value: 0, Usage: "longest a transaction waits to share a signature-check batch (hashed in vector lanes) while a mini-block is being written, taken only at rates that fill such batches (0: default 1ms, negative: never)", EnvVars: []string{"VELOX_MAX_CHECK_LINGER"}},
+			&cli.DurationFlag{Name: "max-block-linger", Value: 0, Usage: "longest the sequencer waits, once transactions are ready, for more to join the mini-block (fewer synced writes under load), taken only at rates where two more arrive within it (0: default 800µs, negative: never)", EnvVars: []string{"VELOX_MAX_BLOCK_LINGER"}},
 			&cli.DurationFlag{Name: "batch-timeout", Value: 0, Usage: "close a partly filled proving batch after this long (0: default)", EnvVars: []string{"VELOX_BATCH_TIMEOUT"}},
 			&cli.StringFlag{Name: "l1.rpc", Usage: "Ethereum JSON-RPC URL; empty runs the embedded development L1", EnvVars: []string{"VELOX_L1_RPC"}},
 			&cli.StringFlag{Name: "l1.key", Usage: "hex private key that deploys the contracts on --l1.rpc", EnvVars: []string{"VELOX_L1_KEY"}},
@@ -66,6 +67,7 @@ func runNode(c *cli.Context) error {
 		BatchTimeout:   c.Duration("batch-timeout"),
 		MaxCheckQueue:  c.Int("max-check-queue"),
 		MaxCheckLinger: c.Duration("max-check-linger"),
+		MaxBlockLinger: c.Duration("max-block-linger"),
 		L1: node.L1Config{
 			RPCURL:           c.String("l1.rpc"),
 			EmbeddedHTTP:     c.Bool("l1.http"),
