@@ -69,9 +69,10 @@ func (n *Node) fastSend(w http.ResponseWriter, r *http.Request) *http.Request {
 	if _, ok := rpc.ContextRequestTimeout(r.Context()); ok {
 		return r
 	}
-	body, err := readBody(r, limit)
+	bp := bodyBufs.Get().(*[]byte)
+	body, err := readBody(r, limit, *bp)
 	if err != nil || len(body) > limit {
-		return rereadBody(r, body)
+		return rereadBody(r, body) // body escapes: bp is not returned
 	}
 	id, raw, perr, ok := parseSend(body)
 	if !ok {
@@ -88,17 +89,34 @@ func (n *Node) fastSend(w http.ResponseWriter, r *http.Request) *http.Request {
 	w.Header().Set("Content-Length", strconv.Itoa(len(resp)))
 	_, _ = w.Write(resp) // copies resp: Write does not retain it
 	putResponseBuf(resp)
+	// Nothing refers to body any more: the id was copied into resp and
+	// the transaction decoded out of it.
+	if cap(body) <= maxPooledBody {
+		*bp = body[:0]
+		bodyBufs.Put(bp)
+	}
 	return nil
 }
 
-// readBody reads up to limit+1 bytes of r's body, so that an oversized body
-// shows as one byte too long.
-func readBody(r *http.Request, limit int) ([]byte, error) {
+// bodyBufs recycles request bodies of velox_sendTransaction (≈500 bytes
+// each, read thousands of times a second).
+var bodyBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledBody is the largest body buffer kept for reuse.
+const maxPooledBody = 16 << 10
+
+// readBody reads up to limit+1 bytes of r's body into buf (from its
+// start, growing it if needed), so that an oversized body shows as one
+// byte too long.
+func readBody(r *http.Request, limit int, buf []byte) ([]byte, error) {
 	size := 512
 	if r.ContentLength > 0 {
 		size = int(r.ContentLength) + 1 // room to see EOF without growing
 	}
-	buf := make([]byte, 0, size)
+	if cap(buf) < size {
+		buf = make([]byte, 0, size)
+	}
+	buf = buf[:0]
 	body := io.LimitReader(r.Body, int64(limit)+1)
 	for {
 		if len(buf) == cap(buf) {
