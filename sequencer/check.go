@@ -193,6 +193,18 @@ func (s *Sequencer) lingerUntil(now time.Time, gap time.Duration) time.Time {
 		return (*f)()
 	}
 	start := s.timing.stepStart.Load()
+	if end := s.timing.lingerEnd.Load(); end != 0 && start == 0 && s.cfg.MaxCheckLinger > 0 {
+		// The loop lingers for this step and waits for the checks
+		// released at its end (awaitChecks).
+		u := time.Unix(0, end)
+		if limit := now.Add(s.cfg.MaxCheckLinger); u.After(limit) {
+			u = limit
+		}
+		if !u.After(now) {
+			return time.Time{}
+		}
+		return u
+	}
 	if s.cfg.MaxCheckLinger <= 0 || start == 0 {
 		return time.Time{}
 	}

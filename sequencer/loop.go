@@ -81,9 +81,11 @@ func (s *Sequencer) blockLingerFor(gap time.Duration) time.Duration {
 }
 
 // blockLinger waits, if transactions are ready and the arrival rate calls
-// for it (blockLingerFor), until blockTarget transactions are ready, the linger ends or the
-// sequencer stops. No step runs while it waits, so checks do not linger
-// (lingerUntil): the loop is the one waiting for transactions.
+// for it (blockLingerFor), until blockTarget transactions are ready, the
+// linger ends or the sequencer stops. Transactions admitted meanwhile
+// share a check batch released at the linger's end (lingerUntil), and the
+// loop then waits for those checks (awaitChecks), so that they join this
+// mini-block and their signatures are hashed in vector lanes.
 func (s *Sequencer) blockLinger(t *time.Timer) {
 	s.checks.mu.Lock()
 	gap := s.checks.gap
@@ -97,6 +99,25 @@ func (s *Sequencer) blockLinger(t *time.Timer) {
 	t.Reset(w)
 	defer t.Stop()
 	for s.pool.readyCount() < blockTarget {
+		select {
+		case <-s.pool.ready:
+		case <-t.C:
+			s.awaitChecks(t)
+			return
+		case <-s.stop:
+			return
+		}
+	}
+}
+
+// awaitChecks gives the checks that lingered until the end of a block
+// linger (lingerUntil) the time a full check batch takes to become ready.
+func (s *Sequencer) awaitChecks(t *time.Timer) {
+	if s.checking.Load() == 0 {
+		return
+	}
+	t.Reset(time.Duration(s.timing.check.Load())*checkBatch + lingerSlack)
+	for s.checking.Load() > 0 {
 		select {
 		case <-s.pool.ready:
 		case <-t.C:

@@ -239,9 +239,43 @@ func TestBlockLingerRule(t *testing.T) {
 		t.Errorf("disabled: linger %v", got)
 	}
 
-	// While the loop lingers, checks do not.
-	s.timing.lingerEnd.Store(time.Now().Add(time.Millisecond).UnixNano())
-	if got := s.lingerUntil(time.Now(), 100*time.Microsecond); !got.IsZero() {
-		t.Fatalf("check linger during a block linger: until %v", got)
+	// While the loop lingers, checks wait for its end (capped by
+	// MaxCheckLinger).
+	now := time.Now()
+	end := now.Add(700 * time.Microsecond)
+	s.timing.lingerEnd.Store(end.UnixNano())
+	if got := s.lingerUntil(now, 100*time.Microsecond); !got.Equal(time.Unix(0, end.UnixNano())) {
+		t.Fatalf("check linger during a block linger: until %v, want the linger's end", got.Sub(now))
+	}
+	if got := s.lingerUntil(now.Add(-time.Millisecond), 100*time.Microsecond); !got.Equal(now) {
+		t.Fatalf("check linger capped by MaxCheckLinger: until %v", got.Sub(now))
+	}
+	if got := s.lingerUntil(end, 100*time.Microsecond); !got.IsZero() {
+		t.Fatalf("check linger after the block linger's end: until %v", got.Sub(end))
+	}
+}
+
+// TestBlockLingerAwaitsChecks: a transaction admitted during a block
+// linger is checked when the linger ends, and the loop waits for that
+// check, so it joins the mini-block of the transaction that started the
+// linger.
+func TestBlockLingerAwaitsChecks(t *testing.T) {
+	e := newEnv(t, nil, func(c *Config) { c.MaxCheckLinger = time.Minute })
+	us := e.fund(4, 1_000_000, 23)
+	for round := range 3 {
+		f := func() time.Duration { return 100 * time.Millisecond }
+		e.seq.knobs.blockLinger.Store(&f)
+		a, b := us[0], us[1+round%3]
+		blocks := make([]uint64, 2)
+		var wg sync.WaitGroup
+		rawA := a.next(t, b.addr, 1, 1)
+		wg.Go(func() { blocks[0] = e.mustSubmit(rawA).Receipt.Block })
+		e.eventually("lingering", func() bool { return e.seq.timing.lingerEnd.Load() != 0 })
+		rawB := b.next(t, a.addr, 1, 1)
+		wg.Go(func() { blocks[1] = e.mustSubmit(rawB).Receipt.Block })
+		wg.Wait()
+		if blocks[0] != blocks[1] {
+			t.Fatalf("round %d: mini-blocks %v, want one", round, blocks)
+		}
 	}
 }
