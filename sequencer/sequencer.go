@@ -36,8 +36,9 @@ type Sequencer struct {
 	checks checkQueue
 	timing *timing
 	failed failedSet
-	// checking counts the transactions between decoding and the end of
-	// their check (holding or waiting for sem), for MaxCheckQueue.
+	// checking counts the transactions between decoding and their entry
+	// in the pool or refusal (holding or waiting for sem, checked), for
+	// MaxCheckQueue and awaitChecks.
 	checking atomic.Int64
 	pool     *mempool
 	blocks   *hub[*MiniBlock]
@@ -304,11 +305,12 @@ func (s *Sequencer) SubmitDecoded(ctx context.Context, raw []byte, tx *ledger.Tx
 		return nil, fmt.Errorf("%w: %d transactions in or waiting for %d check workers", ErrOverloaded, n-1, s.cfg.CheckWorkers)
 	}
 	c, err := s.check(ctx, tx)
-	s.checking.Add(-1)
 	if err != nil {
+		s.checking.Add(-1)
 		return nil, err
 	}
 	if c.Err != nil {
+		s.checking.Add(-1)
 		if errors.Is(c.Err, ledger.ErrBadSignature) {
 			return nil, fmt.Errorf("%w: %w", ErrBadSignature, c.Err)
 		}
@@ -316,7 +318,11 @@ func (s *Sequencer) SubmitDecoded(ctx context.Context, raw []byte, tx *ledger.Tx
 	}
 	p := &pending{hash: hash, raw: bytes.Clone(raw), checked: c, account: tx.Account, nonce: tx.Nonce,
 		arrived: start, done: make(chan outcome, 1)}
-	if err := s.pool.add(p, s.committed, s.known, s.knownFailed); err != nil {
+	err = s.pool.add(p, s.committed, s.known, s.knownFailed)
+	// Counted until it is in the pool, so that a mini-block waiting for
+	// checks (awaitChecks) does not leave before it is.
+	s.checking.Add(-1)
+	if err != nil {
 		return nil, err
 	}
 	select {
