@@ -30,6 +30,11 @@ import (
 //     by Config.MaxCheckLinger, if that bound lets at least laneMin
 //     transactions share the batch: a small delay for a check about half
 //     as costly, taken only at rates where the CPU matters.
+//
+// While the loop lingers before a step (blockLinger in loop.go), nothing
+// is being written: a queued transaction then waits until the linger's
+// end, and the loop waits for that check (awaitChecks), so that what is
+// admitted during a linger is checked in one batch and joins the step.
 
 // checkBatch is the most transactions one worker checks at a time: the
 // lanes of the hashing kernels.
@@ -192,32 +197,27 @@ func (s *Sequencer) lingerUntil(now time.Time, gap time.Duration) time.Time {
 	if f := s.knobs.lingerUntil.Load(); f != nil {
 		return (*f)()
 	}
-	start := s.timing.stepStart.Load()
-	if end := s.timing.lingerEnd.Load(); end != 0 && start == 0 && s.cfg.MaxCheckLinger > 0 {
-		// The loop lingers for this step and waits for the checks
-		// released at its end (awaitChecks).
-		u := time.Unix(0, end)
-		if limit := now.Add(s.cfg.MaxCheckLinger); u.After(limit) {
-			u = limit
-		}
-		if !u.After(now) {
-			return time.Time{}
-		}
-		return u
-	}
-	if s.cfg.MaxCheckLinger <= 0 || start == 0 {
+	start, end := s.timing.stepStart.Load(), s.timing.lingerEnd.Load()
+	if s.cfg.MaxCheckLinger <= 0 || (start == 0 && end == 0) {
 		return time.Time{}
 	}
-	// Free: three quarters of the average step (a step shorter than
-	// average should not leave the waiting behind), less the check of a
-	// full batch.
-	step := time.Duration(s.timing.step.Load())
-	full := time.Duration(s.timing.check.Load()) * checkBatch
-	u := time.Unix(0, start).Add(step*3/4 - full - lingerSlack)
-	// Cheap: filling the batch at the arrival rate.
-	if gap > 0 && gap*(laneMin-1) <= s.cfg.MaxCheckLinger {
-		if fill := now.Add(min(gap*(checkBatch-1), s.cfg.MaxCheckLinger)); fill.After(u) {
-			u = fill
+	var u time.Time
+	if start == 0 {
+		// The loop lingers before a step and waits for the checks
+		// released at the linger's end (awaitChecks).
+		u = time.Unix(0, end)
+	} else {
+		// Free: three quarters of the average step (a step shorter than
+		// average should not leave the waiting behind), less the check
+		// of a full batch.
+		step := time.Duration(s.timing.step.Load())
+		full := time.Duration(s.timing.check.Load()) * checkBatch
+		u = time.Unix(0, start).Add(step*3/4 - full - lingerSlack)
+		// Cheap: filling the batch at the arrival rate.
+		if gap > 0 && gap*(laneMin-1) <= s.cfg.MaxCheckLinger {
+			if fill := now.Add(min(gap*(checkBatch-1), s.cfg.MaxCheckLinger)); fill.After(u) {
+				u = fill
+			}
 		}
 	}
 	if limit := now.Add(s.cfg.MaxCheckLinger); u.After(limit) {
