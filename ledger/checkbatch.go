@@ -7,7 +7,7 @@ import (
 
 // CheckBatch is Check for each transaction, with the same results. It
 // computes the Poseidon2 hashes of the EdDSA checks — the signed message
-// (7 compressions) and the challenge (5) of every Transfer and Withdraw —
+// (2 compressions) and the challenge (5) of every Transfer and Withdraw —
 // eight transactions at a time when a lane permutation is registered
 // (SetLanePermutation; the node registers asm.Poseidon2x8, about three
 // times cheaper per hash than one at a time on AVX-512 IFMA).
@@ -38,7 +38,7 @@ func CheckBatch(txs []*Tx, p Params) []*Checked {
 	if len(sigs) == 0 {
 		return out
 	}
-	msgIn := make([][7]fr.Element, len(sigs))
+	msgIn := make([][2]fr.Element, len(sigs))
 	for i := range sigs {
 		msgIn[i] = sigs[i].c.Tx.hashInput(p.ChainID)
 	}
@@ -68,7 +68,7 @@ func CheckBatch(txs []*Tx, p Params) []*Checked {
 
 // hashLanes returns Hash(in[i][:]...) for each i, computing up to eight
 // of them together.
-func hashLanes[T [5]fr.Element | [7]fr.Element](in []T) []fr.Element {
+func hashLanes[T [2]fr.Element | [5]fr.Element](in []T) []fr.Element {
 	out := make([]fr.Element, len(in))
 	// One state for all rounds: the lane permutation is called through a
 	// pointer, so st escapes to the heap.

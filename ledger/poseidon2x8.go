@@ -6,7 +6,7 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 )
 
-// Admission hashes twelve times per transaction (the signed message and
+// Admission hashes seven times per transaction (the signed message and
 // the EdDSA challenge); CheckBatch hashes several transactions in the
 // lanes of an eight-lane permutation when one is registered. Vector
 // kernels live in package asm, which ledger may not import (DESIGN.md

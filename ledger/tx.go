@@ -70,19 +70,60 @@ type Tx struct {
 }
 
 // Hash returns the message an L2 key signs for a Transfer or Withdraw:
-// Hash(chainID, type, account, to, amount, fee, nonce).
+// Hash(m0, m1) over the fields packed into two elements (docs/PROTOCOL.md
+// §6),
+//
+//	m0 = type + nonce·2^8 + account·2^40 + to·2^72          (232 bits)
+//	m1 = packedFee + amount·2^16 + chainID·2^144            (208 bits)
+//
+// where packedFee is the fee's 16-bit packing (mantissa·2^5 + exponent).
+// Each field has its own bits, so two transactions with different fields
+// never share a message. Two compressions instead of one per field: the
+// signature check is most of admission's work, and the circuit pays the
+// same per slot. A fee that does not pack (Check rejects it before any
+// signature check) is hashed as packedFee 1, an exponent without a
+// mantissa that no canonical packing has.
 func (tx *Tx) Hash(chainID uint64) fr.Element {
 	in := tx.hashInput(chainID)
 	return Hash(in[:]...)
 }
 
-// hashInput returns the elements Hash hashes.
-func (tx *Tx) hashInput(chainID uint64) [7]fr.Element {
-	var c, t fr.Element
-	c.SetUint64(chainID)
-	t.SetUint64(uint64(tx.Type))
-	return [7]fr.Element{c, t, U32Element(tx.Account), AddressElement(tx.To),
-		AmountElement(&tx.Amount), AmountElement(&tx.Fee), U32Element(tx.Nonce)}
+// Bit offsets of the fields in the signed message's two elements (see
+// Hash); the circuit packs the same way.
+const (
+	MsgNonceShift   = 8
+	MsgAccountShift = MsgNonceShift + 32
+	MsgToShift      = MsgAccountShift + 32
+	MsgAmountShift  = PackedFeeSize * 8
+	MsgChainShift   = MsgAmountShift + 128
+)
+
+// unpackableFee stands for a fee with no packing in the signed message.
+const unpackableFee = 1
+
+// hashInput returns the elements Hash hashes: the fields packed into two
+// big-endian 32-byte strings, each below the field modulus.
+func (tx *Tx) hashInput(chainID uint64) [2]fr.Element {
+	var b0, b1 [32]byte
+	// m0: to (bytes 3..22), account (23..26), nonce (27..30), type (31).
+	copy(b0[32-MsgToShift/8-20:], tx.To[:])
+	binary.BigEndian.PutUint32(b0[32-MsgAccountShift/8-4:], tx.Account)
+	binary.BigEndian.PutUint32(b0[32-MsgNonceShift/8-4:], tx.Nonce)
+	b0[31] = byte(tx.Type)
+	// m1: chainID (bytes 6..13), amount (14..29), packed fee (30..31).
+	binary.BigEndian.PutUint64(b1[32-MsgChainShift/8-8:], chainID)
+	amount := tx.Amount.Bytes32() // below 2^128 once checked
+	copy(b1[32-MsgAmountShift/8-16:32-MsgAmountShift/8], amount[16:])
+	if fee, err := PackFee(&tx.Fee); err == nil {
+		copy(b1[32-PackedFeeSize:], fee[:])
+	} else {
+		b1[31] = unpackableFee
+	}
+	var m [2]fr.Element
+	// Both are below 2^232 < r, so SetBytes reduces nothing.
+	m[0].SetBytes(b0[:])
+	m[1].SetBytes(b1[:])
+	return m
 }
 
 // changePubKeyPrefix starts the message an Ethereum key signs to authorize

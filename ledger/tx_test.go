@@ -11,6 +11,7 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/holiman/uint256"
 )
 
 // sampleTxs returns one valid signed transaction of each type.
@@ -181,5 +182,80 @@ func TestChangePubKeySignature(t *testing.T) {
 	// A different chain id recovers a different address.
 	if a, _ := tx.ChangePubKeySigner(testChainID + 1); a == f.alice.addr {
 		t.Fatal("signature valid across chain ids")
+	}
+}
+
+// TestTxHashPacking pins the signed message's layout (docs/PROTOCOL.md §6)
+// against its definition in integers, and checks that every field is
+// bound: changing any one of them, or the chain id, changes the message.
+func TestTxHashPacking(t *testing.T) {
+	tx := &Tx{Type: TxWithdraw, Account: 0xfedcba98, Nonce: 0x89abcdef,
+		To: common.HexToAddress("0xffeeddccbbaa99887766554433221100f0e1d2c3")}
+	amount, _ := new(big.Int).SetString("fedcba9876543210fedcba9876543210", 16) // 2^128 - small
+	tx.Amount.SetFromBig(amount)
+	tx.Fee.SetUint64(2047 * 1e9) // mantissa 2047, exponent 9
+	const chainID = 0xf0e1d2c3b4a59687
+
+	sh := func(v *big.Int, n uint) *big.Int { return new(big.Int).Lsh(v, n) }
+	m0 := new(big.Int).SetUint64(uint64(tx.Type))
+	m0.Add(m0, sh(big.NewInt(int64(tx.Nonce)), 8))
+	m0.Add(m0, sh(big.NewInt(int64(tx.Account)), 40))
+	m0.Add(m0, sh(new(big.Int).SetBytes(tx.To[:]), 72))
+	m1 := big.NewInt(2047<<5 | 9)
+	m1.Add(m1, sh(amount, 16))
+	m1.Add(m1, sh(new(big.Int).SetUint64(chainID), 144))
+	if m0.BitLen() > 232 || m1.BitLen() > 208 {
+		t.Fatalf("test values overflow the layout: %d, %d bits", m0.BitLen(), m1.BitLen())
+	}
+	var e0, e1 fr.Element
+	e0.SetBigInt(m0)
+	e1.SetBigInt(m1)
+	if got, want := tx.Hash(chainID), Hash(e0, e1); got != want {
+		t.Fatalf("Hash = %v, want Hash(m0, m1) = %v", got.String(), want.String())
+	}
+
+	base := tx.Hash(chainID)
+	changes := map[string]func(*Tx){
+		"type":           func(x *Tx) { x.Type = TxTransfer },
+		"account":        func(x *Tx) { x.Account ^= 1 << 31 },
+		"nonce":          func(x *Tx) { x.Nonce ^= 1 },
+		"to":             func(x *Tx) { x.To[0] ^= 0x80 },
+		"amount":         func(x *Tx) { x.Amount.AddUint64(&x.Amount, 1) },
+		"fee":            func(x *Tx) { x.Fee.SetUint64(2046 * 1e9) },
+		"fee exponent":   func(x *Tx) { x.Fee.SetUint64(2047 * 1e8) },
+		"unpackable fee": func(x *Tx) { x.Fee.SetUint64(2047*1e9 + 1) },
+	}
+	for name, change := range changes {
+		x := *tx
+		change(&x)
+		if x.Hash(chainID) == base {
+			t.Errorf("changing the %s leaves the message unchanged", name)
+		}
+	}
+	if tx.Hash(chainID^1) == base {
+		t.Error("changing the chain id leaves the message unchanged")
+	}
+	// An unpackable fee hashes as packed fee 1 (mantissa 0, exponent 1),
+	// which no canonical packing produces.
+	x := *tx
+	x.Fee.SetUint64(2047*1e9 + 1)
+	e1.SetBigInt(new(big.Int).Add(big.NewInt(unpackableFee), sh(amount, 16)))
+	e1.Add(&e1, new(fr.Element).SetBigInt(sh(new(big.Int).SetUint64(chainID), 144)))
+	if got, want := x.Hash(chainID), Hash(e0, e1); got != want {
+		t.Fatal("an unpackable fee is not hashed as packed fee 1")
+	}
+	for m := range uint64(2048) {
+		for e := range uint64(32) {
+			var v uint256.Int
+			v.SetUint64(m)
+			for range e {
+				if _, of := v.MulOverflow(&v, uint256.NewInt(10)); of {
+					break
+				}
+			}
+			if p, err := PackFee(&v); err == nil && binary.BigEndian.Uint16(p[:]) == unpackableFee {
+				t.Fatalf("fee %v packs to the unpackable marker", &v)
+			}
+		}
 	}
 }

@@ -265,6 +265,10 @@ func TestBlockLingerAwaitsChecks(t *testing.T) {
 	for round := range 3 {
 		f := func() time.Duration { return 100 * time.Millisecond }
 		e.seq.knobs.blockLinger.Store(&f)
+		// awaitChecks waits at most a full batch's check time: make that
+		// long enough for a machine busy with other tests (the bound is
+		// not what this test is about).
+		e.seq.timing.check.Store(int64(20 * time.Millisecond))
 		a, b := us[0], us[1+round%3]
 		blocks := make([]uint64, 2)
 		var wg sync.WaitGroup

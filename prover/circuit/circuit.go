@@ -251,7 +251,8 @@ func (g *gadgets) slot(s *Slot, root frontend.Variable, carry []frontend.Variabl
 	api.AssertIsEqual(api.Mul(isTransfer, api.Sub(s.Amount, api.Mul(s.AmountMantissa, pow10(api, amountExp)))), 0)
 	feeExp := api.ToBinary(s.FeeExponent, ledger.ExponentBits)
 	g.rc.Check(s.FeeMantissa, ledger.FeeMantissaBits)
-	packedFee := g.toBytes(api.Add(api.Mul(s.FeeMantissa, 1<<ledger.ExponentBits), s.FeeExponent), ledger.PackedFeeSize)
+	packedFeeValue := api.Add(api.Mul(s.FeeMantissa, 1<<ledger.ExponentBits), s.FeeExponent)
+	packedFee := g.toBytes(packedFeeValue, ledger.PackedFeeSize)
 	// Below 2047·10^31 < 2^128: a fee never needs a range check.
 	// Canonical packing (the smallest exponent, docs/PROTOCOL.md): a
 	// non-zero exponent needs mantissa·10 ≥ 2^bits, so that pubdata
@@ -284,10 +285,19 @@ func (g *gadgets) slot(s *Slot, root frontend.Variable, carry []frontend.Variabl
 	g.rc.Check(aAfter.Balance, 128)
 	g.rc.Check(aAfter.Nonce, 32)
 
-	// Signature over Hash(chainID, type, account, to, amount, fee, nonce)
-	// by the key the account registered.
+	// Signature over Hash(m0, m1), the fields packed as ledger.Tx.Hash
+	// packs them, by the key the account registered. The packing is
+	// injective only because every field is range-checked to its width
+	// above or below: nonce (nonceBytes), account (aBits), to (addrBytes),
+	// amount (amountBytes), packed fee (packedFee); type and chain id are
+	// constants. Without those checks, to+2^160 with account-1 would sign
+	// as to with account.
 	txType := api.Add(int(ledger.TxTransfer), api.Mul(isW, int(ledger.TxWithdraw-ledger.TxTransfer)))
-	msg := g.hash(g.chain, txType, a.Index, s.Address, s.Amount, feeValue, a.Before.Nonce)
+	m0 := api.Add(txType, api.Mul(a.Before.Nonce, pow2(ledger.MsgNonceShift)),
+		api.Mul(a.Index, pow2(ledger.MsgAccountShift)), api.Mul(s.Address, pow2(ledger.MsgToShift)))
+	chainTerm := new(big.Int).Lsh(new(big.Int).SetUint64(g.chain), ledger.MsgChainShift)
+	m1 := api.Add(packedFeeValue, api.Mul(s.Amount, pow2(ledger.MsgAmountShift)), chainTerm)
+	msg := g.hash(m0, m1)
 	keyHash := g.hash(s.PubKey.A.X, s.PubKey.A.Y)
 	api.AssertIsEqual(api.Mul(isSigned, api.Sub(keyHash, a.Before.PubKeyHash)), 0)
 	hasher, err := p2hash.New(api)
@@ -510,3 +520,6 @@ func pow10(api frontend.API, bits []frontend.Variable) frontend.Variable {
 	}
 	return acc
 }
+
+// pow2 returns 2^n as a circuit constant.
+func pow2(n int) *big.Int { return new(big.Int).Lsh(big.NewInt(1), uint(n)) }

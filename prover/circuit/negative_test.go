@@ -56,6 +56,14 @@ func TestCircuitRejectsBrokenRules(t *testing.T) {
 			}
 			return []ledger.Op{op}, nil
 		}},
+		// Every field of the signed message is bound by the signature: a
+		// signature of a transaction that differs in one field (the
+		// account, nonce and key cases are above) does not verify.
+		{"signature of another amount", signedOther(t, transfer, func(tx *ledger.Tx, _ *ledger.Params) { tx.Amount.SetUint64(101) })},
+		{"signature of another fee", signedOther(t, transfer, func(tx *ledger.Tx, _ *ledger.Params) { tx.Fee.SetUint64(2) })},
+		{"signature of another recipient", signedOther(t, transfer, func(tx *ledger.Tx, _ *ledger.Params) { tx.To[19] ^= 1 })},
+		{"signature of a withdrawal", signedOther(t, transfer, func(tx *ledger.Tx, _ *ledger.Params) { tx.Type = ledger.TxWithdraw })},
+		{"signature for another chain", signedOther(t, transfer, func(_ *ledger.Tx, p *ledger.Params) { p.ChainID++ })},
 		{"stale nonce", func(e *env, cheat bool) ([]ledger.Op, func(*ledger.BatchWitness, *model)) {
 			e.state.SetNonce(e.users[0].idx, 5)
 			op := transfer(e, 100, 1)
@@ -283,3 +291,23 @@ var (
 	patch       func(*Batch) // applied to the assignment
 	honestFails bool         // the control variant is itself expected to fail
 )
+
+// signedOther returns a case whose honest operation is a Transfer of 100
+// with fee 1 and whose cheat carries the signature of that transaction
+// changed by change (a field, or the parameters it is signed under).
+func signedOther(t *testing.T, transfer func(*env, uint64, uint64) ledger.Op, change func(*ledger.Tx, *ledger.Params)) func(*env, bool) ([]ledger.Op, func(*ledger.BatchWitness, *model)) {
+	return func(e *env, cheat bool) ([]ledger.Op, func(*ledger.BatchWitness, *model)) {
+		op := transfer(e, 100, 1)
+		if cheat {
+			a := e.users[0]
+			tx := e.signed(ledger.TxTransfer, a, e.users[1].addr, 100, 1, op.Nonce)
+			p := e.p
+			change(tx, &p)
+			if err := tx.SignL2(a.l2, p.ChainID); err != nil {
+				t.Fatal(err)
+			}
+			op.Signature = tx.Signature
+		}
+		return []ledger.Op{op}, nil
+	}
+}

@@ -43,7 +43,7 @@ type stats struct {
 }
 
 type sigCircuit struct {
-	Msg    [7]frontend.Variable
+	Msg    [2]frontend.Variable
 	PubKey eddsa.PublicKey
 	Sig    eddsa.Signature
 }
