@@ -77,7 +77,7 @@ func decodeSig(sig *Signature) (r twistededwards.PointAffine, s [32]byte, ok boo
 	den.Sub(&den, &feOne)
 	den.Inverse(&den)
 	x.Mul(&num, &den)
-	if x.Sqrt(&x) == nil {
+	if !sqrt(&x, &x) {
 		return r, s, false // not on the curve
 	}
 	if x.LexicographicallyLargest() != negX {
