@@ -2,6 +2,7 @@ package node
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -74,16 +75,9 @@ func (n *Node) fastSend(w http.ResponseWriter, r *http.Request) *http.Request {
 	if err != nil || len(body) > limit {
 		return rereadBody(r, body) // body escapes: bp is not returned
 	}
-	id, raw, perr, ok := parseSend(body)
+	resp, ok := n.sendCall(r.Context(), body)
 	if !ok {
 		return rereadBody(r, body)
-	}
-
-	var resp []byte
-	if perr != nil {
-		resp = errorResponse(id, &jsonError{Code: CodeInvalidParams, Message: perr.Error()})
-	} else {
-		resp = n.callSend(r, id, raw)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(resp)))
@@ -96,6 +90,21 @@ func (n *Node) fastSend(w http.ResponseWriter, r *http.Request) *http.Request {
 		bodyBufs.Put(bp)
 	}
 	return nil
+}
+
+// sendCall answers body if it is a single velox_sendTransaction call the
+// fast path takes (see the top of the file), with a response the caller
+// hands to putResponseBuf when written. Otherwise ok is false and nothing
+// was submitted.
+func (n *Node) sendCall(ctx context.Context, body []byte) (resp []byte, ok bool) {
+	id, raw, perr, ok := parseSend(body)
+	if !ok {
+		return nil, false
+	}
+	if perr != nil {
+		return errorResponse(id, &jsonError{Code: CodeInvalidParams, Message: perr.Error()}), true
+	}
+	return n.callSend(ctx, id, raw), true
 }
 
 // bodyBufs recycles request bodies of velox_sendTransaction (≈500 bytes
@@ -218,14 +227,14 @@ func decodeArgument(arg []byte) (hexutil.Bytes, error) {
 
 // callSend calls SendTransaction and returns the encoded response. Like
 // go-ethereum, it turns a panic into an error response.
-func (n *Node) callSend(r *http.Request, id json.RawMessage, raw hexutil.Bytes) (resp []byte) {
+func (n *Node) callSend(ctx context.Context, id json.RawMessage, raw hexutil.Bytes) (resp []byte) {
 	defer func() {
 		if p := recover(); p != nil {
 			n.log.Error("velox_sendTransaction crashed", "panic", p)
 			resp = errorResponse(id, &jsonError{Code: CodeInternal, Message: "method handler crashed"})
 		}
 	}()
-	pre, err := (&veloxAPI{n}).SendTransaction(r.Context(), raw)
+	pre, err := (&veloxAPI{n}).SendTransaction(ctx, raw)
 	if err != nil {
 		je := &jsonError{Code: codeDefault, Message: err.Error()}
 		// Asserted, not unwrapped with errors.As: go-ethereum does the same.

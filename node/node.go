@@ -51,9 +51,10 @@ type Node struct {
 	deposits *depositLog
 	watcher  *settlement.Watcher
 
-	rpc  *rpc.Server
-	http *http.Server
-	ln   net.Listener
+	rpc   *rpc.Server
+	http  *http.Server
+	front *front
+	ln    net.Listener
 
 	// cancel stops the node's background goroutines (watcher, prover,
 	// subscriptions), which wg waits for.
@@ -298,11 +299,18 @@ func (n *Node) serveRPC() error {
 		return fmt.Errorf("node: RPC listener on %s: %w", cfg.RPCAddr, err)
 	}
 	n.ln = ln
-	n.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
-	n.wg.Add(1)
+	// The front end (front.go) serves velox_sendTransaction itself and
+	// hands every other connection to the net/http server.
+	n.front = newFront(n, ln)
+	n.http = &http.Server{Handler: mux, ReadHeaderTimeout: frontReadTimeout, IdleTimeout: frontIdleTimeout}
+	n.wg.Add(2)
 	go func() {
 		defer n.wg.Done()
-		if err := n.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		n.front.serve()
+	}()
+	go func() {
+		defer n.wg.Done()
+		if err := n.http.Serve(n.front.handoff); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			n.log.Error("RPC server", "err", err)
 		}
 	}()
@@ -397,6 +405,7 @@ func (n *Node) stop(ctx context.Context) error {
 	var errs []error
 	if n.http != nil {
 		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		n.front.close(sctx)
 		if err := n.http.Shutdown(sctx); err != nil {
 			_ = n.http.Close()
 		}
