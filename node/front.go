@@ -287,7 +287,9 @@ func readFrontRequest(br *bufio.Reader, raw []byte, limit int) ([]byte, frontReq
 			break // end of the head
 		}
 		name, value, ok := bytes.Cut(line, []byte(":"))
-		if !ok || len(name) == 0 || line[0] == ' ' || line[0] == '\t' || bytes.ContainsAny(name, " \t") {
+		if !ok || !isToken(name) || !isFieldValue(value) {
+			// Folded lines, spaces before the colon, control
+			// characters: net/http's to reject.
 			return raw, frontRequest{head: len(raw)}, nil
 		}
 		value = bytes.Trim(value, " \t")
@@ -325,6 +327,32 @@ func readFrontRequest(br *bufio.Reader, raw []byte, limit int) ([]byte, frontReq
 	}
 	req.take = true
 	return raw, req, nil
+}
+
+// isToken reports whether b is a non-empty HTTP token (a header name).
+func isToken(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for _, c := range b {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case bytes.IndexByte([]byte("!#$%&'*+-.^_`|~"), c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// isFieldValue reports whether b holds no control character but tabs.
+func isFieldValue(b []byte) bool {
+	for _, c := range b {
+		if c < ' ' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // parseLength parses a Content-Length value: decimal digits only, as
