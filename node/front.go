@@ -241,10 +241,7 @@ type frontRequest struct {
 	close bool
 }
 
-var (
-	errFrontHead = errors.New("request head over the front end's limit")
-	crlf         = []byte("\r\n")
-)
+var crlf = []byte("\r\n")
 
 // readFrontRequest appends c's next request to raw: its head, and if the
 // front end takes it, its body. A request it does not take is read only

@@ -195,7 +195,7 @@ func TestFrontServesAndHandsOver(t *testing.T) {
 		t.Fatal(err)
 	}
 	conn.Close()
-	conn, br = dial()
+	_, br = dial()
 	stopCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	start := time.Now()
