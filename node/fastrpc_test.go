@@ -131,14 +131,7 @@ func TestFastSendMatchesGeth(t *testing.T) {
 	// The recipient exists, so that the valid transfers below have
 	// receipts of the same shape.
 	to := common.Address{0x42}
-	if _, err := c.Transfer(ctx, w, to, big.NewInt(10), big.NewInt(1000)); err != nil {
-		t.Fatal(err)
-	}
-	acc, err := c.Account(ctx, w.Address)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idx, nonce := uint32(acc.Index), uint32(acc.Nonce)
+	idx, nonce := transferOnce(t, ctx, c, w, to)
 	sign := func(amount *big.Int, nonce uint32) []byte {
 		t.Helper()
 		raw, err := w.Transfer(idx, to, amount, big.NewInt(1000), nonce)
@@ -421,4 +414,19 @@ func BenchmarkSendPath(b *testing.B) {
 			})
 		}
 	}
+}
+
+// transferOnce sends one transfer from w to to (so that to exists and
+// later transfers to it have receipts of one shape) and returns w's
+// account index and next nonce.
+func transferOnce(t *testing.T, ctx context.Context, c *client.Client, w *client.Wallet, to common.Address) (idx, nonce uint32) {
+	t.Helper()
+	if _, err := c.Transfer(ctx, w, to, big.NewInt(10), big.NewInt(1000)); err != nil {
+		t.Fatal(err)
+	}
+	acc, err := c.Account(ctx, w.Address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return uint32(acc.Index), uint32(acc.Nonce)
 }

@@ -55,14 +55,7 @@ func TestFrontServesAndHandsOver(t *testing.T) {
 	n, w, c := fastNode(t)
 	ctx := t.Context()
 	to := common.Address{0x42}
-	if _, err := c.Transfer(ctx, w, to, big.NewInt(10), big.NewInt(1000)); err != nil {
-		t.Fatal(err)
-	}
-	acc, err := c.Account(ctx, w.Address)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idx, nonce := uint32(acc.Index), uint32(acc.Nonce)
+	idx, nonce := transferOnce(t, ctx, c, w, to)
 	transfer := func() string {
 		t.Helper()
 		raw, err := w.Transfer(idx, to, big.NewInt(10), big.NewInt(1000), nonce)
