@@ -319,8 +319,8 @@ func readFrontRequest(br *bufio.Reader, raw []byte, limit int) ([]byte, frontReq
 	}
 	n := len(raw)
 	raw = slices.Grow(raw, length)[:n+length]
-	if _, err := io.ReadFull(br, raw[n:]); err != nil {
-		return raw, req, err
+	if k, err := io.ReadFull(br, raw[n:]); err != nil {
+		return raw[:n+k], req, err
 	}
 	req.take = true
 	return raw, req, nil

@@ -2,6 +2,7 @@ package node
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -222,4 +223,57 @@ func rawExchange(t *testing.T, addr, req string) string {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	return fmt.Sprintf("%d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+}
+
+// FuzzFrontRequest checks readFrontRequest against net/http's parser: it
+// never reads past the request it decides on, and a request it takes
+// net/http reads as the same POST with the same body and the same
+// Connection: close. (A request it does not take goes to net/http whole.)
+func FuzzFrontRequest(f *testing.F) {
+	body := `{"jsonrpc":"2.0","id":1,"method":"velox_sendTransaction","params":["0x00"]}`
+	for _, seed := range []string{
+		frontRaw(body),
+		frontRaw(body, "Connection: close"),
+		frontRaw(body, "Connection: keep-alive", "X-A: b"),
+		frontRaw(body) + frontRaw(body),
+		strings.Replace(frontRaw(body), "application/json", "application/json; charset=utf-8", 1),
+		frontRaw(body, "Content-Length: 3"),
+		frontRaw(body, "Transfer-Encoding: chunked"),
+		strings.Replace(frontRaw(body), "Host: velox\r\n", "", 1),
+		"GET / HTTP/1.1\r\nHost: v\r\n\r\n",
+		"POST / HTTP/1.1\r\nHost: v\r\nContent-Type: application/json\r\nContent-Length: 0\r\n\r\n",
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		const limit = 1 << 10
+		br := bufio.NewReaderSize(bytes.NewReader(in), 4096)
+		raw, req, err := readFrontRequest(br, nil, limit)
+		if !bytes.HasPrefix(in, raw) {
+			t.Fatalf("raw %q is not a prefix of the input", raw)
+		}
+		if err != nil || !req.take {
+			return
+		}
+		r, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(in)))
+		if err != nil {
+			t.Fatalf("front end took a request net/http rejects (%v): %q", err, raw)
+		}
+		got, err := io.ReadAll(r.Body)
+		if err != nil {
+			t.Fatalf("net/http body: %v", err)
+		}
+		if r.Method != "POST" || r.URL.Path != "/" || r.ProtoMinor != 1 || len(r.TransferEncoding) != 0 {
+			t.Fatalf("front end took %s %s HTTP/1.%d %v", r.Method, r.URL, r.ProtoMinor, r.TransferEncoding)
+		}
+		if !bytes.Equal(got, raw[req.head:]) {
+			t.Fatalf("bodies differ: front %q, net/http %q", raw[req.head:], got)
+		}
+		if r.Close != req.close {
+			t.Fatalf("close: front %v, net/http %v", req.close, r.Close)
+		}
+		if len(raw) > len(in) || len(raw[req.head:]) > limit {
+			t.Fatalf("read %d bytes, body %d", len(raw), len(raw)-req.head)
+		}
+	})
 }
