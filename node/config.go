@@ -91,7 +91,7 @@ type Config struct {
 	MaxCheckLinger time.Duration
 	// MaxBlockLinger bounds how long the sequencer waits for more
 	// transactions to join a mini-block at high arrival rates (0: the
-	// sequencer's default, 1.5 ms; negative: never wait).
+	// sequencer's default, 400 µs; negative: never wait).
 	MaxBlockLinger time.Duration
 
 	L1 L1Config

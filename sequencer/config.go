@@ -16,7 +16,7 @@ import (
 const (
 	DefaultBlockTime      = 10 * time.Millisecond
 	DefaultMaxCheckLinger = time.Millisecond
-	DefaultMaxBlockLinger = 1500 * time.Microsecond
+	DefaultMaxBlockLinger = 400 * time.Microsecond
 	DefaultMaxBlockTxs    = 2048
 	DefaultMaxPoolTxs     = 1 << 16
 	DefaultMaxAccountTxs  = 64
@@ -91,7 +91,7 @@ type Config struct {
 	// transactions arrive within this bound, until eight have.
 	// Negative disables the wait.
 	MaxCheckLinger time.Duration
-	// MaxBlockLinger (default 1.5 ms) bounds how long the mini-block loop
+	// MaxBlockLinger (default 400 µs) bounds how long the mini-block loop
 	// waits, once transactions are ready, for more to join the mini-block
 	// (see blockLingerFor): only at arrival rates where at least two more
 	// are expected within the bound, and never past blockTarget ready
