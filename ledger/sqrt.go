@@ -8,7 +8,7 @@ import (
 )
 
 // Square roots in fr for decoding signature points (decodeSig), about
-// 1.6 times faster than fr.Element.Sqrt.
+// 1.35 times faster than fr.Element.Sqrt (5.9 vs 8.0 µs, BenchmarkSqrt).
 //
 // r - 1 = 2^28·Q with Q odd. Tonelli–Shanks computes x = a^((Q+1)/2) and
 // t = a^Q, an element of the subgroup of 2^28-th roots of unity: t = g^e

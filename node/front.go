@@ -249,16 +249,18 @@ var crlf = []byte("\r\n")
 // means the connection failed.
 func readFrontRequest(br *bufio.Reader, raw []byte, limit int) ([]byte, frontRequest, error) {
 	var req frontRequest
+	// untaken returns what was read so far, for net/http to judge.
+	untaken := func() ([]byte, frontRequest, error) { return raw, frontRequest{head: len(raw)}, nil }
 	line, err := br.ReadSlice('\n')
 	raw = append(raw, line...)
 	if err != nil {
 		if errors.Is(err, bufio.ErrBufferFull) {
-			return raw, frontRequest{head: len(raw)}, nil // net/http's to judge
+			return untaken()
 		}
 		return raw, req, err
 	}
 	if string(line) != "POST / HTTP/1.1\r\n" {
-		return raw, frontRequest{head: len(raw)}, nil // net/http parses the rest
+		return untaken() // net/http parses the rest
 	}
 	take := true
 	var hosts, lengths int
@@ -266,18 +268,18 @@ func readFrontRequest(br *bufio.Reader, raw []byte, limit int) ([]byte, frontReq
 	contentType := false
 	for {
 		if len(raw) > frontMaxHead {
-			return raw, frontRequest{head: len(raw)}, nil
+			return untaken()
 		}
 		line, err = br.ReadSlice('\n')
 		raw = append(raw, line...)
 		if err != nil {
 			if errors.Is(err, bufio.ErrBufferFull) {
-				return raw, frontRequest{head: len(raw)}, nil
+				return untaken()
 			}
 			return raw, req, err
 		}
 		if !bytes.HasSuffix(line, crlf) {
-			return raw, frontRequest{head: len(raw)}, nil
+			return untaken()
 		}
 		line = line[:len(line)-2]
 		if len(line) == 0 {
@@ -287,7 +289,7 @@ func readFrontRequest(br *bufio.Reader, raw []byte, limit int) ([]byte, frontReq
 		if !ok || !isToken(name) || !isFieldValue(value) {
 			// Folded lines, spaces before the colon, control
 			// characters: net/http's to reject.
-			return raw, frontRequest{head: len(raw)}, nil
+			return untaken()
 		}
 		value = bytes.Trim(value, " \t")
 		switch {
@@ -310,12 +312,12 @@ func readFrontRequest(br *bufio.Reader, raw []byte, limit int) ([]byte, frontReq
 			take = false
 		}
 		if !take {
-			return raw, frontRequest{head: len(raw)}, nil
+			return untaken()
 		}
 	}
 	req.head = len(raw)
 	if hosts != 1 || lengths != 1 || length < 0 || length > limit || !contentType {
-		return raw, frontRequest{head: len(raw)}, nil
+		return untaken()
 	}
 	n := len(raw)
 	raw = slices.Grow(raw, length)[:n+length]
