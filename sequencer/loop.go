@@ -12,10 +12,10 @@ import (
 )
 
 // loop produces mini-blocks until Stop, then includes what is ready one
-// last time and fails the rest of the mempool. It starts a step as soon as
-// transactions are ready and the previous step's synced write is done
-// (group commit: what arrives during a commit goes into the next one), and
-// every BlockTime for deposits and batch timeouts.
+// last time, waits for their commit and fails the rest of the mempool. It
+// starts a step as soon as transactions are ready, and every BlockTime for
+// deposits and batch timeouts; the committer writes what the steps build
+// (group commit: what is built during a commit goes into the next one).
 func (s *Sequencer) loop(ctx context.Context) {
 	tick := time.NewTicker(s.cfg.BlockTime)
 	defer tick.Stop()
@@ -28,6 +28,10 @@ func (s *Sequencer) loop(ctx context.Context) {
 		select {
 		case <-s.stop:
 			err = s.step(ctx)
+			if err == nil {
+				err = s.pipe.drain()
+			}
+			s.pipe.close()
 			if err == nil {
 				err = ErrShuttingDown
 			}
@@ -48,6 +52,9 @@ func (s *Sequencer) loop(ctx context.Context) {
 	s.fatal.Store(&err)
 	s.running.Store(false)
 	s.log.Error("mini-block loop stopped", "err", err)
+	// The committer returns after a failure, or else once what was
+	// queued before the failure here is committed and announced.
+	s.pipe.close()
 	s.failAll(fmt.Errorf("%w: %w", ErrShuttingDown, err))
 }
 
@@ -129,9 +136,17 @@ func (s *Sequencer) awaitChecks(t *time.Timer) {
 }
 
 // step closes a timed-out batch, then produces the mini-blocks of the
-// ready deposits and transactions, if any, in one synced write.
+// ready deposits and transactions, if any, and queues them for their
+// synced write. A commit failure ends the loop.
 func (s *Sequencer) step(ctx context.Context) error {
+	if err := s.pipe.failure(); err != nil {
+		return err
+	}
 	if s.batch.used > 0 && time.Since(s.batch.firstAt) >= s.cfg.BatchTimeout {
+		// The close is written on the committed state.
+		if err := s.pipe.drain(); err != nil {
+			return err
+		}
 		if err := s.closeBatch(); err != nil {
 			return err
 		}

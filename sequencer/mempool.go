@@ -22,6 +22,10 @@ type pending struct {
 	nonce   uint32
 	seq     uint64
 	arrived time.Time
+	// inflight is set while the transaction is in a mini-block built but
+	// not yet committed (readyTxs to included or release); guarded by the
+	// pool's mu.
+	inflight bool
 	// done receives exactly one outcome (buffered, never blocks).
 	done chan outcome
 }
@@ -32,8 +36,11 @@ type outcome struct {
 }
 
 // accountQueue holds one account's pending transactions by nonce. base is
-// the account's next nonce in the committed state; run is the number of
-// consecutive nonces base, base+1, … present (the ready ones).
+// the account's next nonce in the committed state. inflight counts the
+// queued transactions that are in mini-blocks built but not yet committed
+// (readyTxs marks them; included or release clears them); next is the
+// nonce after the last of them, base when there are none. run is the
+// number of consecutive nonces next, next+1, … present (the ready ones).
 //
 // balance is the account's committed balance as the pool last read it:
 // when the queue was made and after each commit that included some of its
@@ -47,6 +54,8 @@ type outcome struct {
 // key a transaction will meet unknown.
 type accountQueue struct {
 	base       uint32
+	next       uint32
+	inflight   int
 	run        int
 	txs        map[uint32]*pending
 	balance    uint256.Int
@@ -63,6 +72,9 @@ type committedFunc func(uint32) (ledger.Account, error)
 // refresh sets q's committed view from a.
 func (q *accountQueue) refresh(a *ledger.Account) {
 	q.base, q.balance, q.keyHash, q.owner = a.Nonce, a.Balance, a.PubKeyHash, a.Address
+	if q.inflight == 0 {
+		q.next = q.base
+	}
 }
 
 // spendOf is what tx may take from its account's balance.
@@ -78,6 +90,10 @@ func spendOf(tx *pending) uint256.Int {
 func (p *mempool) unqueue(q *accountQueue, tx *pending) {
 	delete(q.txs, tx.nonce)
 	delete(p.mu.byHash, tx.hash)
+	if tx.inflight {
+		tx.inflight = false
+		q.inflight--
+	}
 	need := spendOf(tx)
 	q.spend.Sub(&q.spend, &need)
 	if tx.checked.Tx.Type == ledger.TxChangePubKey {
@@ -270,7 +286,7 @@ func (p *mempool) signal() {
 // extend recomputes q.run and the global ready count.
 func (p *mempool) extend(q *accountQueue) {
 	run := 0
-	for q.txs[q.base+uint32(run)] != nil {
+	for q.txs[q.next+uint32(run)] != nil {
 		run++
 	}
 	p.mu.ready += run - q.run
@@ -278,9 +294,10 @@ func (p *mempool) extend(q *accountQueue) {
 }
 
 // readyTxs returns up to max ready transactions: each account's
-// consecutive nonces from its committed next nonce, accounts ordered by the
-// arrival of their first ready transaction. They stay queued until
-// included or dropped.
+// consecutive nonces from its next nonce (committed, or after its
+// transactions in flight), accounts ordered by the arrival of their first
+// ready transaction. They stay queued, in flight, until included, or
+// until release returns those that a mini-block did not take.
 func (p *mempool) readyTxs(max int) []*pending {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -294,7 +311,7 @@ func (p *mempool) readyTxs(max int) []*pending {
 		}
 	}
 	slices.SortFunc(heads, func(a, b *accountQueue) int {
-		sa, sb := a.txs[a.base].seq, b.txs[b.base].seq
+		sa, sb := a.txs[a.next].seq, b.txs[b.next].seq
 		switch {
 		case sa < sb:
 			return -1
@@ -305,14 +322,49 @@ func (p *mempool) readyTxs(max int) []*pending {
 	})
 	var out []*pending
 	for _, q := range heads {
-		for i := 0; i < q.run && len(out) < max; i++ {
-			out = append(out, q.txs[q.base+uint32(i)])
+		for q.run > 0 && len(out) < max {
+			tx := q.txs[q.next]
+			tx.inflight = true
+			out = append(out, tx)
+			q.inflight++
+			q.next++
+			q.run--
+			p.mu.ready--
 		}
 		if len(out) == max {
 			break
 		}
 	}
 	return out
+}
+
+// release returns transactions that readyTxs handed out, and that no
+// mini-block took, to the ready ones. Per account they must be the last
+// ones handed out (a suffix of readyTxs' result is).
+func (p *mempool) release(txs []*pending) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	touched := map[*accountQueue]bool{}
+	for i := len(txs) - 1; i >= 0; i-- {
+		tx := txs[i]
+		q := p.mu.accounts[tx.account]
+		if q == nil || q.txs[tx.nonce] != tx || !tx.inflight || tx.nonce+1 != q.next {
+			continue // dropped meanwhile, or not the last in flight
+		}
+		tx.inflight = false
+		q.inflight--
+		q.next--
+		touched[q] = true
+	}
+	for q := range touched {
+		if q.inflight == 0 {
+			q.next = q.base
+		}
+		p.extend(q)
+	}
+	if p.mu.ready > 0 {
+		p.signal()
+	}
 }
 
 // included removes the transactions of a committed mini-block and moves
@@ -336,7 +388,7 @@ func (p *mempool) included(txs []*pending, committed committedFunc) []dropped {
 			q.refresh(&a)
 		}
 		for n, tx := range q.txs {
-			if n < q.base {
+			if n < q.base && !tx.inflight {
 				p.unqueue(q, tx)
 				out = append(out, dropped{tx, fmt.Errorf("%w: nonce %d, account %d is at %d", ErrNonceTooLow, n, acc, q.base)})
 			}
@@ -366,7 +418,7 @@ func (p *mempool) expire(now time.Time) []dropped {
 	var out []dropped
 	for acc, q := range p.mu.accounts {
 		for n, tx := range q.txs {
-			if n >= q.base+uint32(q.run) && now.Sub(tx.arrived) > p.ttl {
+			if n >= q.next+uint32(q.run) && now.Sub(tx.arrived) > p.ttl {
 				p.unqueue(q, tx)
 				out = append(out, dropped{tx, fmt.Errorf("%w: nonce %d of account %d waited %v", ErrExpired, n, acc, p.ttl)})
 			}

@@ -3,6 +3,7 @@ package sequencer
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
@@ -49,13 +50,21 @@ type built struct {
 	// block (batch before the hand-off if the block closes it).
 	head  head
 	batch openBatch
-	exec  time.Duration
+	// closed is the batch the block closes, for the cutter once committed.
+	closed *closedBatch
+	exec   time.Duration
 }
 
-// layer is the flat state as the mini-blocks built so far in a group leave
-// it: their writes over the committed store. It implements executor.Base.
+// layer is the flat state as mini-blocks not yet committed leave it: their
+// writes over base (the layer of the uncommitted blocks before them), or
+// over the committed store once base is nil. It implements executor.Base.
+//
+// Only the mini-block loop writes a layer, and never once the committer
+// has taken its group; the committer reads it and sets base to nil when
+// what base holds is committed (see pipe).
 type layer struct {
 	st       *state.Store
+	base     atomic.Pointer[layer]
 	accounts map[uint32]ledger.Account
 	index    map[common.Address]uint32
 	next     uint32
@@ -63,14 +72,23 @@ type layer struct {
 
 var _ executor.Base = (*layer)(nil)
 
-func newLayer(st *state.Store) *layer {
-	next, _ := st.NextIndex()
-	return &layer{st: st, accounts: map[uint32]ledger.Account{}, index: map[common.Address]uint32{}, next: next}
+// newLayer returns an empty layer over base, or over st if base is nil.
+func newLayer(st *state.Store, base *layer) *layer {
+	l := &layer{st: st, accounts: map[uint32]ledger.Account{}, index: map[common.Address]uint32{}}
+	if base != nil {
+		l.base.Store(base)
+		l.next = base.next
+	} else {
+		l.next, _ = st.NextIndex()
+	}
+	return l
 }
 
 func (l *layer) account(idx uint32) (ledger.Account, error) {
-	if a, ok := l.accounts[idx]; ok {
-		return a, nil
+	for x := l; x != nil; x = x.base.Load() {
+		if a, ok := x.accounts[idx]; ok {
+			return a, nil
+		}
 	}
 	return l.st.Account(idx)
 }
@@ -96,8 +114,10 @@ func (l *layer) Balance(idx uint32) (uint256.Int, error) {
 }
 
 func (l *layer) Lookup(addr common.Address) (uint32, bool, error) {
-	if idx, ok := l.index[addr]; ok {
-		return idx, true, nil
+	for x := l; x != nil; x = x.base.Load() {
+		if idx, ok := x.index[addr]; ok {
+			return idx, true, nil
+		}
 	}
 	return l.st.Lookup(addr)
 }
@@ -116,12 +136,23 @@ func (l *layer) apply(writes map[uint32]ledger.Account, next uint32) {
 	l.next = next
 }
 
+// merge adds the writes of o, a layer over l, to l.
+func (l *layer) merge(o *layer) {
+	for idx, a := range o.accounts {
+		l.accounts[idx] = a
+	}
+	for addr, idx := range o.index {
+		l.index[addr] = idx
+	}
+	l.next = o.next
+}
+
 // produce executes the deposits and transactions, in order, into as many
 // mini-blocks as batch boundaries require (a mini-block never spans two
-// batches), writes them all with one synced commit, and then announces
-// them. Entries left over (a block that must close the batch first, after
-// other blocks of the group) stay queued for the next step; deposits are
-// taken again from the source.
+// batches), on the state the blocks not yet committed leave, and queues
+// them for the committer (pipe). Entries left over (a block that must
+// close the batch first, after other blocks of the group) go back to the
+// pool for the next step; deposits are taken again from the source.
 func (s *Sequencer) produce(ctx context.Context, deps []ledger.Deposit, txs []*pending) error {
 	etxs := make([]executor.Tx, 0, len(deps)+len(txs))
 	for i := range deps {
@@ -130,10 +161,11 @@ func (s *Sequencer) produce(ctx context.Context, deps []ledger.Deposit, txs []*p
 	for _, p := range txs {
 		etxs = append(etxs, executor.Tx{Checked: p.checked})
 	}
-	l := newLayer(s.st)
+	l := newLayer(s.st, s.pipe.top())
 	h, ob := s.head, s.batch
 	var blocks []*built
-	for pos := 0; pos < len(etxs); {
+	pos := 0
+	for pos < len(etxs) {
 		start := time.Now()
 		// A successful operation takes at least one chunk: more entries
 		// than the batch has room for cannot all go into this block.
@@ -147,12 +179,16 @@ func (s *Sequencer) produce(ctx context.Context, deps []ledger.Deposit, txs []*p
 			if len(blocks) > 0 {
 				break // closed by the next step, after this group's commit
 			}
-			// The first operation does not fit: close the batch, then run
-			// the block again on the state with the fees credited.
+			// The first operation does not fit: close the batch (on the
+			// committed state: wait for the pipeline), then run the block
+			// again on the state with the fees credited.
+			if err := s.pipe.drain(); err != nil {
+				return err
+			}
 			if err := s.closeBatch(); err != nil {
 				return err
 			}
-			l, h, ob = newLayer(s.st), s.head, s.batch
+			l, h, ob = newLayer(s.st, nil), s.head, s.batch
 			continue
 		}
 		if split < k {
@@ -172,48 +208,22 @@ func (s *Sequencer) produce(ctx context.Context, deps []ledger.Deposit, txs []*p
 		h = b.head
 		ob = b.batch
 		if cutAfter {
+			b.closed = &closedBatch{number: ob.number, ops: ob.ops, hashes: ob.hashes, used: ob.used,
+				firstBlock: ob.firstBlock, lastBlock: h.Number}
 			ob = s.newOpenBatch(ob.number+1, h.Number+1)
 		}
+	}
+	if used := max(0, pos-len(deps)); used < len(txs) {
+		s.pool.release(txs[used:])
 	}
 	if len(blocks) == 0 {
 		return nil
 	}
-	execDone := time.Now()
-	if err := s.commit(l, blocks); err != nil {
+	if err := s.pipe.push(l, blocks); err != nil {
 		return err
 	}
-	commit := time.Since(execDone)
-
-	// Committed: from here on everything is announcement. Failed
-	// transactions join the failed set before they leave the pool, so that
-	// admission finds them in one or the other.
-	var included []*pending
-	var failed []common.Hash
-	for _, b := range blocks {
-		for i := b.deps; i < len(b.mb.Receipts); i++ {
-			if b.mb.Receipts[i].Err != nil {
-				failed = append(failed, b.mb.Receipts[i].TxHash)
-			}
-		}
-	}
-	s.failed.add(failed)
-	for _, b := range blocks {
-		s.head = b.head
-		s.batch = b.batch
-		s.announce(b)
-		included = append(included, b.txs...)
-		s.m.MiniBlock(len(b.mb.Entries), b.exec, commit)
-		s.log.Debug("sealed mini-block", "number", b.head.Number, "entries", len(b.mb.Entries), "batch", b.mb.Header.Batch, "cut", b.mb.CutAfter)
-		if b.mb.CutAfter {
-			// After the preconfirmed events, so that no proven event of
-			// these transactions can precede them.
-			s.handOff()
-		}
-	}
-	s.headMu.Lock()
-	s.headMu.head = s.head
-	s.headMu.Unlock()
-	s.deliverDropped(s.pool.included(included, s.committed))
+	// The loop's view: the head and open batch after the queued blocks.
+	s.head, s.batch = h, ob
 	return nil
 }
 

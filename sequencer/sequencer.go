@@ -41,6 +41,7 @@ type Sequencer struct {
 	// MaxCheckQueue and awaitChecks.
 	checking atomic.Int64
 	pool     *mempool
+	pipe     *pipe
 	blocks   *hub[*MiniBlock]
 	statuses *hub[[]TxStatus]
 
@@ -55,7 +56,8 @@ type Sequencer struct {
 	wg       sync.WaitGroup
 	fatal    atomic.Pointer[error]
 
-	// Owned by the mini-block loop (and Start before it runs).
+	// Owned by the mini-block loop (and Start before it runs): the head
+	// and open batch after the blocks it built, committed or not.
 	head  head
 	batch openBatch
 
@@ -79,6 +81,11 @@ type Sequencer struct {
 		lingerUntil atomic.Pointer[func() time.Time]
 		// blockLinger, if set, replaces Sequencer.blockLingerFor.
 		blockLinger atomic.Pointer[func() time.Duration]
+		// failCommit, if set, is returned by the next group commit
+		// instead of writing it. Pebble treats a failed WAL write or sync
+		// as fatal (it panics), so tests of the loop's own failure path
+		// inject the error here.
+		failCommit atomic.Pointer[error]
 	}
 }
 
@@ -141,7 +148,7 @@ func New(st *state.Store, cfg Config) (*Sequencer, error) {
 		log: cfg.Log.With("component", "sequencer"), m: cfg.Metrics,
 		sem: semaphore.NewWeighted(int64(cfg.CheckWorkers)), timing: newTiming(),
 		pool: newMempool(&cfg), blocks: newHub[*MiniBlock](), statuses: newHub[[]TxStatus](),
-		stop: make(chan struct{}), loopDone: make(chan struct{}),
+		stop: make(chan struct{}), loopDone: make(chan struct{}), pipe: newPipe(),
 		proveQ: newWorkQueue(), settleQ: newWorkQueue(), cutQ: newCutQueue(),
 	}
 	return s, nil
@@ -178,10 +185,14 @@ func (s *Sequencer) Start(ctx context.Context) error {
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.abort = cancel
 	s.running.Store(true)
-	s.wg.Add(4)
+	s.wg.Add(5)
 	go func() {
 		defer s.wg.Done()
 		s.cutLoop(runCtx)
+	}()
+	go func() {
+		defer s.wg.Done()
+		s.commitLoop()
 	}()
 	go func() {
 		defer s.wg.Done()
