@@ -86,8 +86,9 @@ type Config struct {
 	// before new ones are refused (0: the sequencer's default).
 	MaxCheckQueue int
 	// MaxCheckLinger bounds how long an admitted transaction may wait to
-	// share a signature-check batch while a mini-block is being written
-	// (0: the sequencer's default, 1 ms; negative: never wait).
+	// share a signature-check batch while a mini-block is being built or
+	// at rates that fill such batches (0: the sequencer's default, 500 µs;
+	// negative: never wait).
 	MaxCheckLinger time.Duration
 	// MaxBlockLinger bounds how long the sequencer waits for more
 	// transactions to join a mini-block at high arrival rates (0: the

@@ -19,10 +19,11 @@ import (
 //
 // Under load the workers are seldom all busy, so a batch would mostly hold
 // one transaction, hashed at the scalar cost. So while the mini-block loop
-// runs a step (when it is idle, a transaction checked now is included
-// now), a queued transaction may wait for company: until checkBatch are
-// queued or until its deadline (Sequencer.lingerUntil), whichever comes
-// first. The deadline is the later of
+// runs a step (executing and building blocks; when it is idle, a
+// transaction checked now is built into a block now), a queued
+// transaction may wait for company: until checkBatch are queued or until
+// its deadline (Sequencer.lingerUntil), whichever comes first. The
+// deadline is the later of
 //   - shortly before the running step is expected to end: the next step
 //     takes the ready transactions then, so waiting until then costs no
 //     latency;

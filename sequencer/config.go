@@ -15,7 +15,7 @@ import (
 // Defaults applied by Config.withDefaults to zero fields.
 const (
 	DefaultBlockTime      = 10 * time.Millisecond
-	DefaultMaxCheckLinger = time.Millisecond
+	DefaultMaxCheckLinger = 500 * time.Microsecond
 	DefaultMaxBlockLinger = 400 * time.Microsecond
 	DefaultMaxBlockTxs    = 2048
 	DefaultMaxPoolTxs     = 1 << 16
@@ -84,7 +84,7 @@ type Config struct {
 	// checking per transaction and worker, the default (1024) is some
 	// 50 ms of backlog on two cores.
 	MaxCheckQueue int
-	// MaxCheckLinger (default 1 ms) bounds how long an admitted
+	// MaxCheckLinger (default 500 µs) bounds how long an admitted
 	// transaction may wait for others to share its signature-check batch
 	// while a mini-block step runs (see check.go). It waits only as long
 	// as that does not delay its inclusion or, if at least four
