@@ -330,3 +330,72 @@ func TestPoolInFlight(t *testing.T) {
 		t.Fatalf("pool holds %d (%d ready), want none", p.size(), p.readyCount())
 	}
 }
+
+// TestPipelineCutsAfterCommit fills a batch with blocks built behind a
+// held commit: the batch is closed inside the pending group, and handed to
+// the cutter only once that group is committed; the chain replays and a
+// restart resumes it.
+func TestPipelineCutsAfterCommit(t *testing.T) {
+	fs := newWalFS()
+	e := newEnv(t, fs, nil)
+	us := e.fund(4, 1_000_000, 33)
+	e.seq.HoldCuts(true)
+
+	first, r0 := e.holdFirst(fs, us[0].next(t, us[1].addr, 10, 1))
+	var later []<-chan submitted
+	for range testSlots / len(us) {
+		for i, u := range us {
+			later = append(later, e.submitAsync(u.next(t, us[(i+1)%len(us)].addr, 10, 1)))
+		}
+		time.Sleep(time.Millisecond) // each account's nonces in order
+	}
+	closed := uint64(0) // the batch a pending block closes
+	e.eventually("a batch closed by a pending block", func() bool {
+		e.seq.pipe.mu.Lock()
+		defer e.seq.pipe.mu.Unlock()
+		if g := e.seq.pipe.pending; g != nil {
+			for _, b := range g.blocks {
+				if b.mb.CutAfter {
+					closed = b.mb.Header.Batch
+					return true
+				}
+			}
+		}
+		return false
+	})
+	queued := func() bool {
+		q := e.seq.cutQ
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		for _, c := range q.mu.items {
+			if c.number == closed {
+				return true
+			}
+		}
+		return false
+	}
+	if in, _ := inFlight(e.seq); len(in) != 1 || in[0] != first {
+		t.Fatalf("in flight: %v, want just %v", in, first)
+	}
+	if queued() {
+		t.Fatalf("batch %d queued for the cutter before the commit of the block that closes it", closed)
+	}
+	fs.release()
+	if r := <-r0; r.err != nil {
+		t.Fatal(r.err)
+	}
+	for _, c := range later {
+		if r := <-c; r.err != nil {
+			t.Fatal(r.err)
+		}
+	}
+	// Announced first, then queued for the cutter.
+	e.eventually("the closed batch queued for the cutter", queued)
+	head, _ := e.seq.Head()
+	e.close()
+	e.open()
+	if h, _ := e.seq.Head(); h != head {
+		t.Fatalf("head %d after restart, want %d", h, head)
+	}
+	replay(t, e.seq, e.st)
+}
