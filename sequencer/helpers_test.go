@@ -307,6 +307,19 @@ func (e *env) mustSubmit(raw []byte) *Preconfirmation {
 	return pre
 }
 
+// restartReplays restarts the sequencer on its store: it must resume at
+// the same head, and the chain must replay from its deposits (replay).
+func (e *env) restartReplays() {
+	e.t.Helper()
+	head, _ := e.seq.Head()
+	e.close()
+	e.open()
+	if h, _ := e.seq.Head(); h != head {
+		e.t.Fatalf("head %d after restart, want %d", h, head)
+	}
+	replay(e.t, e.seq, e.st)
+}
+
 func (e *env) waitAccount(addr common.Address) uint32 {
 	e.t.Helper()
 	var idx uint32

@@ -189,15 +189,7 @@ func TestPipelineBuildsDuringSync(t *testing.T) {
 		t.Fatalf("commit times of the 3 blocks: %v, want the last 2 from one write", commits)
 	}
 
-	// The chain is whole: it replays from deposits, and a restart resumes
-	// at the same head.
-	head, _ := e.seq.Head()
-	e.close()
-	e.open()
-	if h, _ := e.seq.Head(); h != head {
-		t.Fatalf("head %d after restart, want %d", h, head)
-	}
-	replay(t, e.seq, e.st)
+	e.restartReplays()
 }
 
 // TestCommitFailure fails the commit of mini-blocks built behind a commit
@@ -391,11 +383,5 @@ func TestPipelineCutsAfterCommit(t *testing.T) {
 	}
 	// Announced first, then queued for the cutter.
 	e.eventually("the closed batch queued for the cutter", queued)
-	head, _ := e.seq.Head()
-	e.close()
-	e.open()
-	if h, _ := e.seq.Head(); h != head {
-		t.Fatalf("head %d after restart, want %d", h, head)
-	}
-	replay(t, e.seq, e.st)
+	e.restartReplays()
 }

@@ -86,12 +86,7 @@ func TestGroupCommit(t *testing.T) {
 			t.Fatalf("block %d uses %d chunks, a batch has %d", n, used, testSlots)
 		}
 	}
-	e.close()
-	e.open()
-	if h, _ := e.seq.Head(); h != head {
-		t.Fatalf("head %d after restart, want %d", h, head)
-	}
-	replay(t, e.seq, e.st)
+	e.restartReplays()
 }
 
 // TestReadyDoesNotWaitForTick checks that a ready transaction is committed
