@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/veloxlabs/velox/node"
 	"github.com/veloxlabs/velox/sequencer"
 )
 
@@ -50,6 +51,10 @@ func runSequencer(ctx context.Context, o Options, emit func(Result)) error {
 			Baseline: "mean entries per mini-block (the node's metrics)"})
 		emit(Result{Suite: "sequencer", Case: c, Metric: "commit_ms", Value: ms(r.blockCommit), Unit: "ms",
 			Baseline: "mean synced write per mini-block (shared by the mini-blocks of one write)"})
+		for i, st := range node.StageNames {
+			emit(Result{Suite: "sequencer", Case: c, Metric: "stage_" + st + "_ms", Value: ms(r.stages[i]), Unit: "ms",
+				Baseline: "mean time of a preconfirmed transaction in this stage of the sequencer (velox_preconfirm_stage_seconds)"})
+		}
 	})
 	if err != nil {
 		return err

@@ -324,10 +324,17 @@ type rateResult struct {
 	blockCommit  time.Duration
 	// checkBatch is the mean number of transactions checked together.
 	checkBatch float64
+	// stages are the mean times of the preconfirmed transactions in the
+	// sequencer's stages (node.StageNames), from the node's metrics.
+	stages [len(node.StageNames)]time.Duration
 }
 
-// blockCounters are the node's cumulative mini-block metrics.
-type blockCounters struct{ blocks, entries, commit, checks, checked float64 }
+// blockCounters are the node's cumulative mini-block metrics, and the sums
+// and counts of velox_preconfirm_stage_seconds by node.StageNames.
+type blockCounters struct {
+	blocks, entries, commit, checks, checked float64
+	stageSum, stageCount                     [len(node.StageNames)]float64
+}
 
 // blockStats reads the mini-block counters from the node's /metrics; zero
 // if they cannot be read.
@@ -362,6 +369,14 @@ func (b *rpcBench) blockStats() blockCounters {
 			c.checks = f
 		case "velox_check_batch_txs_sum":
 			c.checked = f
+		}
+		for i, st := range node.StageNames {
+			switch name {
+			case `velox_preconfirm_stage_seconds_sum{stage="` + st + `"}`:
+				c.stageSum[i] = f
+			case `velox_preconfirm_stage_seconds_count{stage="` + st + `"}`:
+				c.stageCount[i] = f
+			}
 		}
 	}
 	return c
@@ -503,6 +518,11 @@ func runSequencerRPC(ctx context.Context, rates []int, dur time.Duration, users 
 		}
 		if checks := after.checks - before.checks; checks > 0 {
 			r.checkBatch = (after.checked - before.checked) / checks
+		}
+		for i := range r.stages {
+			if n := after.stageCount[i] - before.stageCount[i]; n > 0 {
+				r.stages[i] = time.Duration((after.stageSum[i] - before.stageSum[i]) / n * float64(time.Second))
+			}
 		}
 		if r.firstErr != nil {
 			log.Warn("requests failed", "rate", rate, "failed", r.errors, "first", r.firstErr)

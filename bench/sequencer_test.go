@@ -2,12 +2,15 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/veloxlabs/velox/node"
 )
 
 // TestMain lets the test binary be the RPC benchmark's load generator
@@ -83,6 +86,11 @@ func BenchmarkSequencerRPC(b *testing.B) {
 			b.ReportMetric(float64(r.loadgenCPUPerTx)/float64(time.Microsecond), "loadgen_cpu_us/tx")
 			b.ReportMetric(r.blockEntries, "entries/block")
 			b.ReportMetric(ms(r.blockCommit), "commit_ms")
+			var stages []string
+			for i, st := range node.StageNames {
+				stages = append(stages, fmt.Sprintf("%s %.3f", st, ms(r.stages[i])))
+			}
+			b.Logf("rate %d: mean ms in the sequencer's stages: %s", rate, strings.Join(stages, ", "))
 			if r.errors > 0 {
 				b.Logf("%d of %d requests failed, first: %v", r.errors, r.sent, r.firstErr)
 			}

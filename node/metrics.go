@@ -30,6 +30,8 @@ type metrics struct {
 	l1Deposits     prometheus.Counter
 	l1Finalized    prometheus.Counter
 	rpcSubscribers prometheus.Gauge
+	// stages are velox_preconfirm_stage_seconds by StageNames.
+	stages [len(StageNames)]prometheus.Observer
 
 	// The proving queue (dist.Metrics).
 	queueWaiting   prometheus.Gauge
@@ -69,6 +71,13 @@ func newMetrics() *metrics {
 		proofTotal:   f("prover_job_seconds", "Time from publishing a proving job to its verified proof, queueing included.", slow),
 		l1Submit:     f("l1_submit_seconds", "Time to settle a batch on L1, confirmations included.", slow),
 	}
+	stages := prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "velox", Name: "preconfirm_stage_seconds",
+		Help:    "Where a preconfirmed transaction's time in the sequencer went, by stage: check (admission and signature check, waiting for a check batch included), ready (in the pool until a mini-block took it), build (execution and building of its block), queued (behind the synced write in flight), write (its block's synced write).",
+		Buckets: prometheus.ExponentialBuckets(25e-6, 2, 16)}, []string{"stage"}) // 25 µs .. 0.8 s
+	reg.MustRegister(stages)
+	for i, st := range StageNames {
+		m.stages[i] = stages.WithLabelValues(st)
+	}
 	m.mempool = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "velox", Name: "mempool_txs", Help: "Queued transactions."})
 	m.rpcSubscribers = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "velox", Name: "rpc_subscriptions", Help: "Open eth_subscribe subscriptions."})
 	m.l1Submissions = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "velox", Name: "l1_submissions_total", Help: "Batch settlements on L1 by result."}, []string{"result"})
@@ -94,7 +103,16 @@ func newMetrics() *metrics {
 	return m
 }
 
+// StageNames are the stage labels of velox_preconfirm_stage_seconds, in
+// the order of sequencer.Metrics.Stages' arguments.
+var StageNames = [5]string{"check", "ready", "build", "queued", "write"}
+
 func (m *metrics) Preconfirmed(d time.Duration) { m.preconf.Observe(d.Seconds()) }
+func (m *metrics) Stages(check, ready, build, queued, write time.Duration) {
+	for i, d := range [...]time.Duration{check, ready, build, queued, write} {
+		m.stages[i].Observe(d.Seconds())
+	}
+}
 func (m *metrics) MiniBlock(entries int, exec, commit time.Duration) {
 	m.blockEntries.Observe(float64(entries))
 	m.blockExec.Observe(exec.Seconds())

@@ -396,6 +396,14 @@ func checkHTTP(t *testing.T, base string) {
 			t.Errorf("/metrics lacks %s", m)
 		}
 	}
+	// The transfer after the restart went through every stage.
+	for _, st := range node.StageNames {
+		name := `velox_preconfirm_stage_seconds_count{stage="` + st + `"} `
+		_, rest, ok := strings.Cut(string(body), name)
+		if n, _, _ := strings.Cut(rest, "\n"); !ok || n == "0" {
+			t.Errorf("/metrics: %s%s, want a count of at least 1", name, n)
+		}
+	}
 }
 
 // rawCall posts body to url and returns the HTTP status and the response.

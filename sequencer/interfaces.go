@@ -62,6 +62,12 @@ type Metrics interface {
 	BatchCut(used int, d time.Duration)
 	// BatchProven observes the time from cut to proof.
 	BatchProven(d time.Duration)
+	// Stages observes where a preconfirmed transaction's time in the
+	// sequencer went, in order: admission and signature check (waiting
+	// for a check batch included), ready in the pool until a mini-block
+	// took it, execution and building of its block, waiting behind the
+	// write in flight, and its block's synced write.
+	Stages(check, ready, build, queued, write time.Duration)
 }
 
 // NopMetrics discards all measurements.
@@ -73,5 +79,6 @@ func (NopMetrics) Mempool(int)                                 {}
 func (NopMetrics) CheckBatch(int)                              {}
 func (NopMetrics) BatchCut(int, time.Duration)                 {}
 func (NopMetrics) BatchProven(time.Duration)                   {}
+func (NopMetrics) Stages(_, _, _, _, _ time.Duration)          {}
 
 var _ Metrics = NopMetrics{}

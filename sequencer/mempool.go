@@ -26,6 +26,10 @@ type pending struct {
 	// not yet committed (readyTxs to included or release); guarded by the
 	// pool's mu.
 	inflight bool
+	// pooled is when it entered the pool, taken when a mini-block last
+	// took it (readyTxs), built when that block was built: for
+	// Metrics.Stages.
+	pooled, taken, built time.Time
 	// done receives exactly one outcome (buffered, never blocks).
 	done chan outcome
 }
@@ -321,10 +325,12 @@ func (p *mempool) readyTxs(max int) []*pending {
 		return 0
 	})
 	var out []*pending
+	now := time.Now()
 	for _, q := range heads {
 		for q.run > 0 && len(out) < max {
 			tx := q.txs[q.next]
 			tx.inflight = true
+			tx.taken = now
 			out = append(out, tx)
 			q.inflight++
 			q.next++

@@ -190,7 +190,13 @@ func (s *Sequencer) commitGroup(g *group) error {
 	if err := s.commit(g.l, g.blocks); err != nil {
 		return err
 	}
-	commit := time.Since(start)
+	end := time.Now()
+	commit := end.Sub(start)
+	for _, b := range g.blocks {
+		for _, p := range b.txs {
+			s.m.Stages(p.pooled.Sub(p.arrived), p.taken.Sub(p.pooled), p.built.Sub(p.taken), start.Sub(p.built), commit)
+		}
+	}
 
 	// Failed transactions join the failed set before they leave the pool,
 	// so that admission finds them in one or the other.

@@ -308,7 +308,11 @@ func (s *Sequencer) build(l *layer, res *executor.Result, h head, ob openBatch, 
 		}
 		l.apply(map[uint32]ledger.Account{ledger.FeeAccount: fee}, l.next)
 	}
-	b.exec = time.Since(start)
+	now := time.Now()
+	b.exec = now.Sub(start)
+	for _, p := range b.txs {
+		p.built = now
+	}
 	return b, nil
 }
 

@@ -328,7 +328,7 @@ func (s *Sequencer) SubmitDecoded(ctx context.Context, raw []byte, tx *ledger.Tx
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, c.Err)
 	}
 	p := &pending{hash: hash, raw: bytes.Clone(raw), checked: c, account: tx.Account, nonce: tx.Nonce,
-		arrived: start, done: make(chan outcome, 1)}
+		arrived: start, pooled: time.Now(), done: make(chan outcome, 1)}
 	err = s.pool.add(p, s.committed, s.known, s.knownFailed)
 	// Counted until it is in the pool, so that a mini-block waiting for
 	// checks (awaitChecks) does not leave before it is.
