@@ -95,9 +95,10 @@ type Config struct {
 	// waits, once transactions are ready, for more to join the mini-block
 	// (see blockLingerFor): only at arrival rates where at least two more
 	// are expected within the bound, and never past blockTarget ready
-	// transactions. Each mini-block costs a synced write, a signature and
-	// its records, so under load fewer, larger ones save CPU. Negative
-	// disables the wait.
+	// transactions. Each mini-block costs a signature and its records, and
+	// a synced write unless it shares one (blocks built while a write is in
+	// flight share the next), so under load fewer, larger ones save CPU.
+	// Negative disables the wait.
 	MaxBlockLinger time.Duration
 	// RetryDelay is the pause before re-submitting to a failing Prover or
 	// Settler.
