@@ -35,14 +35,17 @@ type loadgenJob struct {
 
 // loadgenResult is what the child measured, written to the job's Results.
 type loadgenResult struct {
-	Latency  []int64 `json:"latency_ns"` // per request, from its scheduled time to its response
-	OK       []bool  `json:"ok"`
-	Errors   int     `json:"errors"`
-	FirstErr string  `json:"first_err,omitempty"`
-	Late     int     `json:"late_sends"` // requests sent more than 1 ms after their scheduled time
-	LastDone int64   `json:"last_done_ns"`
-	CPU      int64   `json:"cpu_ns"`        // the child's CPU during the sending loop
-	Start    int64   `json:"start_unix_ns"` // when request 0 was scheduled
+	Latency []int64 `json:"latency_ns"` // per request, from its scheduled time to its response
+	// SendDelay is, per request, the time from its schedule to its send
+	// (the generator's own lateness, included in Latency).
+	SendDelay []int64 `json:"send_delay_ns"`
+	OK        []bool  `json:"ok"`
+	Errors    int     `json:"errors"`
+	FirstErr  string  `json:"first_err,omitempty"`
+	Late      int     `json:"late_sends"` // requests sent more than 1 ms after their scheduled time
+	LastDone  int64   `json:"last_done_ns"`
+	CPU       int64   `json:"cpu_ns"`        // the child's CPU during the sending loop
+	Start     int64   `json:"start_unix_ns"` // when request 0 was scheduled
 }
 
 // LoadgenMain makes this process the RPC benchmark's load generator child
@@ -116,7 +119,7 @@ func loadgenChild(path string) error {
 // of status "ok".
 func sendOpenLoop(ctx context.Context, lc *loadClient, reqs [][]byte, rate int) loadgenResult {
 	n := len(reqs)
-	res := loadgenResult{Latency: make([]int64, n), OK: make([]bool, n)}
+	res := loadgenResult{Latency: make([]int64, n), SendDelay: make([]int64, n), OK: make([]bool, n)}
 	var (
 		errMu    sync.Mutex
 		firstErr error
@@ -149,6 +152,7 @@ func sendOpenLoop(ctx context.Context, lc *loadClient, reqs [][]byte, rate int) 
 			}
 			i := i
 			wg.Go(func() {
+				res.SendDelay[i] = int64(time.Since(at))
 				defer func() {
 					t := time.Now()
 					res.Latency[i] = int64(t.Sub(at))
@@ -173,7 +177,7 @@ func sendOpenLoop(ctx context.Context, lc *loadClient, reqs [][]byte, rate int) 
 			})
 		}
 		if i < n {
-			time.Sleep(time.Until(start.Add(time.Duration(float64(i) * interval))))
+			sleepUntil(start.Add(time.Duration(float64(i) * interval)))
 		}
 	}
 	wg.Wait()

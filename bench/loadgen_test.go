@@ -38,9 +38,12 @@ func TestLoadgen(t *testing.T) {
 		t.Fatalf("sent %d, ok %d, %d errors (first %v), want all %d ok", r.sent, r.ok, r.errors, r.firstErr, n)
 	}
 	for i, l := range g.Latency {
-		if l <= 0 {
-			t.Fatalf("request %d: latency %v", i, time.Duration(l))
+		if l <= 0 || g.SendDelay[i] < 0 || g.SendDelay[i] >= l {
+			t.Fatalf("request %d: latency %v, sent %v after its schedule", i, time.Duration(l), time.Duration(g.SendDelay[i]))
 		}
+	}
+	if r.fromSend50 <= 0 || r.fromSend50 > r.p50 || r.sendDelay99 < r.sendDelay50 {
+		t.Fatalf("from the send p50 %v (from the schedule %v); send delay p50 %v p99 %v", r.fromSend50, r.p50, r.sendDelay50, r.sendDelay99)
 	}
 	// The schedule spans (n-1)/rate: the last response comes after it.
 	if span := time.Duration(g.LastDone); span < (n-1)*time.Second/rate || r.tps <= 0 || r.p50 <= 0 || r.p999 < r.p50 {

@@ -51,6 +51,14 @@ func runSequencer(ctx context.Context, o Options, emit func(Result)) error {
 			Baseline: "mean entries per mini-block (the node's metrics)"})
 		emit(Result{Suite: "sequencer", Case: c, Metric: "commit_ms", Value: ms(r.blockCommit), Unit: "ms",
 			Baseline: "mean synced write per mini-block (shared by the mini-blocks of one write)"})
+		emit(Result{Suite: "sequencer", Case: c, Metric: "send_delay_p50_ms", Value: ms(r.sendDelay50), Unit: "ms",
+			Baseline: "the load generator's lateness: from a request's schedule to its send (included in p50_ms and p99_ms)"})
+		emit(Result{Suite: "sequencer", Case: c, Metric: "send_delay_p99_ms", Value: ms(r.sendDelay99), Unit: "ms",
+			Baseline: "the load generator's lateness: from a request's schedule to its send (included in p50_ms and p99_ms)"})
+		emit(Result{Suite: "sequencer", Case: c, Metric: "from_send_p50_ms", Value: ms(r.fromSend50), Unit: "ms",
+			Baseline: "latency from the request's actual send, without the generator's lateness"})
+		emit(Result{Suite: "sequencer", Case: c, Metric: "from_send_p99_ms", Value: ms(r.fromSend99), Unit: "ms",
+			Baseline: "latency from the request's actual send, without the generator's lateness"})
 		for i, st := range node.StageNames {
 			emit(Result{Suite: "sequencer", Case: c, Metric: "stage_" + st + "_ms", Value: ms(r.stages[i]), Unit: "ms",
 				Baseline: "mean time of a preconfirmed transaction in this stage of the sequencer (velox_preconfirm_stage_seconds)"})

@@ -317,6 +317,11 @@ type rateResult struct {
 	// lateSends counts requests the generator started more than 1 ms
 	// after their scheduled time (their latency includes the delay).
 	lateSends int
+	// sendDelay50 and 99 are percentiles of the generator's lateness
+	// (schedule to send); fromSend50 and 99 of the latency from the
+	// actual send. The p50 and p99 above run from the schedule.
+	sendDelay50, sendDelay99 time.Duration
+	fromSend50, fromSend99   time.Duration
 	// blockEntries is the mean number of entries of a mini-block and
 	// blockCommit the mean time of the synced write that committed it
 	// (shared by the mini-blocks of one write), from the node's metrics.
@@ -390,10 +395,14 @@ func rateStats(g loadgenResult, warmup int) rateResult {
 	if g.FirstErr != "" {
 		r.firstErr = errors.New(g.FirstErr)
 	}
-	var counted []time.Duration
+	var counted, delays, fromSend []time.Duration
 	for i := min(n-1, warmup); i < n; i++ {
 		if g.OK[i] {
 			counted = append(counted, time.Duration(g.Latency[i]))
+			if i < len(g.SendDelay) {
+				delays = append(delays, time.Duration(g.SendDelay[i]))
+				fromSend = append(fromSend, time.Duration(g.Latency[i]-g.SendDelay[i]))
+			}
 		}
 	}
 	for _, ok := range g.OK {
@@ -404,9 +413,16 @@ func rateStats(g loadgenResult, warmup int) rateResult {
 	if len(counted) == 0 {
 		return r
 	}
-	slices.Sort(counted)
-	pct := func(p float64) time.Duration { return counted[min(len(counted)-1, int(p*float64(len(counted))))] }
-	r.p50, r.p99, r.p999 = pct(0.50), pct(0.99), pct(0.999)
+	pct := func(ds []time.Duration, p float64) time.Duration {
+		if len(ds) == 0 {
+			return 0
+		}
+		slices.Sort(ds)
+		return ds[min(len(ds)-1, int(p*float64(len(ds))))]
+	}
+	r.p50, r.p99, r.p999 = pct(counted, 0.50), pct(counted, 0.99), pct(counted, 0.999)
+	r.sendDelay50, r.sendDelay99 = pct(delays, 0.50), pct(delays, 0.99)
+	r.fromSend50, r.fromSend99 = pct(fromSend, 0.50), pct(fromSend, 0.99)
 	r.tps = float64(r.ok) / time.Duration(g.LastDone).Seconds()
 	r.loadgenCPUPerTx = time.Duration(g.CPU) / time.Duration(n)
 	return r

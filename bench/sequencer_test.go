@@ -90,7 +90,8 @@ func BenchmarkSequencerRPC(b *testing.B) {
 			for i, st := range node.StageNames {
 				stages = append(stages, fmt.Sprintf("%s %.3f", st, ms(r.stages[i])))
 			}
-			b.Logf("rate %d: mean ms in the sequencer's stages: %s", rate, strings.Join(stages, ", "))
+			b.Logf("rate %d: mean ms in the sequencer's stages: %s; generator lateness p50 %v p99 %v; from the actual send p50 %v p99 %v",
+				rate, strings.Join(stages, ", "), r.sendDelay50, r.sendDelay99, r.fromSend50, r.fromSend99)
 			if r.errors > 0 {
 				b.Logf("%d of %d requests failed, first: %v", r.errors, r.sent, r.firstErr)
 			}
