@@ -190,13 +190,7 @@ func (s *Sequencer) commitGroup(g *group) error {
 	if err := s.commit(g.l, g.blocks); err != nil {
 		return err
 	}
-	end := time.Now()
-	commit := end.Sub(start)
-	for _, b := range g.blocks {
-		for _, p := range b.txs {
-			s.m.Stages(p.pooled.Sub(p.arrived), p.taken.Sub(p.pooled), p.built.Sub(p.taken), start.Sub(p.built), commit)
-		}
-	}
+	commit := time.Since(start)
 
 	// Failed transactions join the failed set before they leave the pool,
 	// so that admission finds them in one or the other.
@@ -225,5 +219,9 @@ func (s *Sequencer) commitGroup(g *group) error {
 	s.headMu.head = g.blocks[len(g.blocks)-1].head
 	s.headMu.Unlock()
 	s.deliverDropped(s.pool.included(included, s.committed))
+	// Metrics last: they need not delay the release.
+	for _, p := range included {
+		s.m.Stages(p.pooled.Sub(p.arrived), p.taken.Sub(p.pooled), p.built.Sub(p.taken), start.Sub(p.built), commit)
+	}
 	return nil
 }
