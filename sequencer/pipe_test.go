@@ -112,6 +112,17 @@ func (e *env) awaitPending(first common.Hash, n int) {
 	}
 }
 
+// newPipeEnv starts a sequencer on a walFS, funds four users (seed) and
+// holds batch cuts, so that only the mini-block commits write.
+func newPipeEnv(t *testing.T, seed uint64, tweak func(*Config)) (*walFS, *env, []*user) {
+	t.Helper()
+	fs := newWalFS()
+	e := newEnv(t, fs, tweak)
+	us := e.fund(4, 1_000_000, seed)
+	e.seq.HoldCuts(true)
+	return fs, e, us
+}
+
 type submitted struct {
 	pre *Preconfirmation
 	err error
@@ -148,11 +159,8 @@ func (e *env) holdFirst(fs *walFS, raw []byte) (common.Hash, <-chan submitted) {
 // wait for the commit), one at a time, and all of them are committed with
 // one write once the sync returns, after the first one's block.
 func TestPipelineBuildsDuringSync(t *testing.T) {
-	fs := newWalFS()
 	m := &writeMetrics{}
-	e := newEnv(t, fs, func(c *Config) { c.Metrics = m })
-	us := e.fund(4, 1_000_000, 31)
-	e.seq.HoldCuts(true)
+	fs, e, us := newPipeEnv(t, 31, func(c *Config) { c.Metrics = m })
 
 	first, r0 := e.holdFirst(fs, us[0].next(t, us[1].addr, 10, 1))
 	later := []<-chan submitted{e.submitAsync(us[1].next(t, us[2].addr, 10, 1))}
@@ -197,10 +205,7 @@ func TestPipelineBuildsDuringSync(t *testing.T) {
 // failed or later ones, every waiting caller gets an error, the sequencer
 // stops, and a restart on the same store continues the chain.
 func TestCommitFailure(t *testing.T) {
-	fs := newWalFS()
-	e := newEnv(t, fs, nil)
-	us := e.fund(4, 1_000_000, 32)
-	e.seq.HoldCuts(true)
+	fs, e, us := newPipeEnv(t, 32, nil)
 
 	first, r0 := e.holdFirst(fs, us[0].next(t, us[1].addr, 10, 1))
 	later := e.submitAsync(us[1].next(t, us[2].addr, 10, 1))
@@ -328,10 +333,7 @@ func TestPoolInFlight(t *testing.T) {
 // the cutter only once that group is committed; the chain replays and a
 // restart resumes it.
 func TestPipelineCutsAfterCommit(t *testing.T) {
-	fs := newWalFS()
-	e := newEnv(t, fs, nil)
-	us := e.fund(4, 1_000_000, 33)
-	e.seq.HoldCuts(true)
+	fs, e, us := newPipeEnv(t, 33, nil)
 
 	first, r0 := e.holdFirst(fs, us[0].next(t, us[1].addr, 10, 1))
 	var later []<-chan submitted
